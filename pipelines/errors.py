@@ -1,0 +1,13 @@
+"""Typed errors of the studio. Each message names the bad value and the fix."""
+
+
+class StudioError(Exception):
+    """Base class for every error the studio raises on purpose."""
+
+
+class InputError(StudioError, ValueError):
+    """A user-supplied value (file, number, name) is unusable; the message says how to fix it."""
+
+
+class ModelUnavailableError(StudioError, RuntimeError):
+    """A model-backed stage cannot run here (no weights, no network, no GPU, not enough memory)."""

@@ -1,0 +1,102 @@
+"""The one schema of user-facing knobs. CLI options, Gradio slider ranges and preset validation read it.
+
+Each field carries its range (``ge``/``le``) and a one-line description; nothing here is re-typed elsewhere.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipelines.errors import InputError
+
+Easing = Literal["linear", "smooth", "ease-in", "ease-out", "sine"]
+
+
+class RenderSettings(BaseModel):
+    """How one take is rendered: the motion, its amount and randomness, and the video's timing and size."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    preset: str = Field("dolly-in", description="camera move preset (see `python -m pipelines presets`)")
+    strength: float = Field(0.5, ge=0.0, le=1.0,
+                            description="motion strength: 1 moves the nearest subject ~7% of the frame width, 0 is still")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="varies direction, phase and easing within the preset")
+    duration: float = Field(4.0, ge=0.1, le=60.0, description="video length in seconds")
+    fps: int = Field(30, ge=1, le=60, description="frames per second")
+    width: Optional[int] = Field(None, ge=16, le=3840, description="output width in pixels (default: the photo's)")
+    height: Optional[int] = Field(None, ge=16, le=3840, description="output height in pixels (default: the photo's)")
+    fov_deg: float = Field(60.0, gt=1.0, lt=170.0, description="horizontal field of view of the photo, degrees")
+
+    @property
+    def num_frames(self) -> int:
+        return max(1, round(self.duration * self.fps))
+
+
+class CameraPreset(BaseModel):
+    """A camera move as data (presets/camera/*.json). Components add up; all are relative to the scene:
+    translations in units of the nearest subject's depth, angles in degrees."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="preset name, kebab-case")
+    label: str = Field(description="name shown to users")
+    description: str = Field("", description="one line for users")
+    translate: tuple[float, float, float] = Field((0.0, 0.0, 0.0), description="camera move x right, y down, z forward")
+    orbit_deg: float = Field(0.0, ge=-90, le=90, description="yaw around the subject (positive: camera moves right)")
+    circle: tuple[float, float] = Field((0.0, 0.0), description="closed-loop radii in x and y (a full circle per take)")
+    zoom: float = Field(1.0, gt=0.1, le=10.0, description="focal length at the end of the move relative to the start")
+    dolly_zoom: bool = Field(False, description="keep the subject's size while dollying (vertigo effect)")
+    flat: bool = Field(False, description="ignore depth: a 2-D Ken Burns move")
+    pan: tuple[float, float] = Field((0.0, 0.0), description="2-D pan for flat moves, in frame fractions (x, y)")
+    loop: bool = Field(False, description="path is closed: the frame after the last is the first")
+    jitter_deg: float = Field(12.0, ge=0, le=45, description="seeded wobble of the direction, degrees")
+    easing: Optional[Easing] = Field(None, description="fixed easing curve; None lets the seed choose")
+
+    @field_validator("translate", "circle", "pan")
+    @classmethod
+    def _finite(cls, v):
+        import math
+
+        if not all(math.isfinite(x) for x in v):
+            raise ValueError("values must be finite")
+        return v
+
+
+def validate(model: type[BaseModel], **values: Any) -> BaseModel:
+    """Build ``model`` from user values; pydantic's errors become one :class:`InputError` that names
+    each bad field, its value and the allowed range."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"]) or model.__name__
+            parts.append(f"{loc}={err.get('input')!r}: {err['msg']}")
+        raise InputError("invalid settings: " + "; ".join(parts)) from None
+
+
+def add_options(parser: argparse.ArgumentParser, model: type[BaseModel], skip: tuple[str, ...] = ()) -> None:
+    """Add one ``--option`` per schema field, with its help text and range; defaults stay None so only
+    options the user typed are passed on (the schema supplies the rest)."""
+    for name, f in model.model_fields.items():
+        if name in skip:
+            continue
+        flag = "--" + name.replace("_", "-")
+        rng = []
+        for m in f.metadata:
+            for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+                if getattr(m, attr, None) is not None:
+                    rng.append(f"{sym}{getattr(m, attr)}")
+        ann = f.annotation
+        typ = {int: int, float: float}.get(ann, None)
+        if typ is None and ann in (Optional[int],):
+            typ = int
+        help_ = f"{f.description} [{' '.join(rng)}; default {f.default}]" if rng else f"{f.description} [default {f.default}]"
+        parser.add_argument(flag, dest=name, type=typ or str, default=None, help=help_)
+
+
+def picked(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
+    """The schema fields the user set on the command line."""
+    return {k: v for k, v in vars(args).items() if k in model.model_fields and v is not None}
