@@ -125,11 +125,11 @@ def load_path(path: str | os.PathLike) -> CameraPath:
         fov = np.asarray(data["fov_deg"], dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"camera path {str(path)!r} has non-numeric poses or fov_deg: {exc}") from exc
+    if poses.size == 0:
+        raise InputError(f"camera path {str(path)!r} has zero poses; give at least one frame")
     if poses.ndim != 2 or poses.shape[1] != 16:
         raise InputError(f"camera path {str(path)!r}: each pose must be 16 numbers (a row-major 4x4), "
                          f"got shape {poses.shape}")
-    if len(poses) == 0:
-        raise InputError(f"camera path {str(path)!r} has zero poses; give at least one frame")
     return CameraPath(poses.reshape(-1, 4, 4), fov, data["width"], data["height"], bool(data.get("loop", False)),
                       data.get("source_fov_deg"))
 

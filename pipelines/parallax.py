@@ -149,6 +149,8 @@ def _split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
         best = count.max()
         if best < min_count:
             break
+        # Later splits must be real edges too, not the mixed pixels left along an edge already split.
+        min_count = max(min_count, 0.2 * best) if not out else min_count
         # The middle of the best run of candidates: halfway between the far and near sides of the jump.
         i0 = int(count.argmax())
         i1 = i0
