@@ -93,7 +93,8 @@ def add_options(parser: argparse.ArgumentParser, model: type[BaseModel], skip: t
         typ = {int: int, float: float}.get(ann, None)
         if typ is None and ann in (Optional[int],):
             typ = int
-        help_ = f"{f.description} [{' '.join(rng)}; default {f.default}]" if rng else f"{f.description} [default {f.default}]"
+        desc = (f.description or "").replace("%", "%%")
+        help_ = f"{desc} [{' '.join(rng)}; default {f.default}]" if rng else f"{f.description} [default {f.default}]"
         parser.add_argument(flag, dest=name, type=typ or str, default=None, help=help_)
 
 
