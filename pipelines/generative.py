@@ -119,11 +119,16 @@ def default_device() -> str:
 def _in_local_cache(source: str) -> bool:
     """True if the model's config is on disk: a local folder, or the Hugging Face cache (no network)."""
     names = ("model_index.json", "config.json")
-    if os.path.isdir(source):
+    if os.path.isdir(source) or _looks_like_path(source):
         return any(os.path.isfile(os.path.join(source, n)) for n in names)
     from huggingface_hub import try_to_load_from_cache
 
     return any(isinstance(try_to_load_from_cache(source, n), str) for n in names)
+
+
+def _looks_like_path(source: str) -> bool:
+    """Hub ids are "name" or "owner/name"; anything else (absolute, relative, ~) is a local folder."""
+    return source.startswith((os.sep, ".", "~")) or source.count("/") > 1
 
 
 def _memory_gib(device: str) -> Optional[float]:
@@ -208,7 +213,7 @@ def load_pipeline(backend: str, device: Optional[str] = None, dtype=None,
             return _PIPELINES[key]
         try:
             pipe = backend_for(preset).load(preset, srcs, dtype)
-        except (OSError, ValueError) as exc:  # missing files, offline hub, incompatible weights
+        except (OSError, ValueError) as exc:  # missing files, offline hub, bad hub id, incompatible weights
             avail = availability(backend, dev, sources)
             fix = avail.fix or "check the hub ids in presets/models/generative.json"
             raise ModelUnavailableError(f"{backend}: could not load the weights ({exc}); {fix}") from exc
@@ -248,8 +253,8 @@ def plan_size(preset: GenerativeModelPreset, height: int, width: int) -> tuple[i
     """(height, width) with the draft's aspect ratio, multiples of size_multiple, at most max_area pixels."""
     m = preset.size_multiple
     scale = min(1.0, math.sqrt(preset.max_area / (height * width)))
-    h = max(m, round(height * scale / m) * m)
-    w = max(m, round(width * scale / m) * m)
+    h = max(m, math.floor(height * scale / m + 0.5) * m)
+    w = max(m, math.floor(width * scale / m + 0.5) * m)
     while h * w > preset.max_area and max(h, w) > m:
         if h >= w:
             h -= m
@@ -325,7 +330,7 @@ def frame_indices(src: int, dst: int) -> np.ndarray:
     """Indices of ``dst`` frames evenly spread over ``src`` frames; first and last are kept."""
     if dst == 1:
         return np.zeros(1, int)
-    return np.round(np.linspace(0, src - 1, dst)).astype(int)
+    return np.floor(np.linspace(0, src - 1, dst) + 0.5).astype(int)  # half up: evenly spaced repeats
 
 
 def _model_inputs(photo, draft, depth, holes, n: int, h: int, w: int) -> tuple[ModelInputs, list[str]]:

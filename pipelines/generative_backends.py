@@ -105,8 +105,9 @@ class WanVACE(Backend):
         # The Wan VAE loses detail in half precision; the model card example keeps it in float32.
         vae = AutoencoderKLWan.from_pretrained(repo, subfolder="vae", dtype=torch.float32)
         pipe = WanVACEPipeline.from_pretrained(repo, vae=vae, dtype=dtype)
-        # flow_shift 3.0 is the model card's value for 480P.
-        pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=3.0)
+        if isinstance(pipe.scheduler, UniPCMultistepScheduler):
+            # flow_shift 3.0 is the model card's value for 480P (5.0 is for 720P, which 1.3B does not do).
+            pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=3.0)
         return pipe
 
     def call_kwargs(self, inputs, opts):
