@@ -63,3 +63,22 @@ def test_redraw_without_depth_is_input_error(photo_and_depth):
     frames = Frames(images=np.zeros((9, SIZE, SIZE, 3), np.uint8))
     with pytest.raises(InputError, match="holes=True, depth=True"):
         redraw(frames, photo_and_depth[0].pixels, GenerativeSettings(), seed=0, strength=0.5)
+
+
+def test_cli_engine_option_falls_back_with_notice_and_rejects_unknown(astronaut, tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from pipelines import cli
+
+    monkeypatch.setattr(generative, "default_device", lambda: "cpu")
+    Image.fromarray(astronaut[::16, ::16]).save(tmp_path / "p.png")
+    Image.fromarray(np.tile(np.linspace(0, 255, 32, dtype=np.uint8)[:, None], (1, 32))).save(tmp_path / "d.png")
+    common = [str(tmp_path / "p.png"), "--depth", str(tmp_path / "d.png"), "--preset", "dolly-in",
+              "--duration", "0.5", "--fps", "8"]
+    assert cli.main(["render", *common, "--engine", "wan-vace", "--prompt", "hair moves",
+                     "-o", str(tmp_path / "t.mp4")]) == 0
+    recipe = json.loads((tmp_path / "t.mp4.json").read_text())
+    assert recipe["engine"] == "parallax" and recipe["generative"]["prompt"] == "hair moves"
+    assert "parallax take was delivered" in capsys.readouterr().err
+    assert cli.main(["render", *common, "--engine", "sora", "-o", str(tmp_path / "u.mp4")]) == 2
+    assert "'sora' is unknown" in capsys.readouterr().err
