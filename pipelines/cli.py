@@ -64,6 +64,10 @@ def _add_render(sub) -> None:
     p.add_argument("--size", help="output size WxH [default: the photo's]")
     p.add_argument("-o", "--output", help="video file to write (.mp4 H.264 or .webm VP9)")
     p.add_argument("--frames-dir", help="folder for frame_0000.png, frame_0001.png, ...")
+    p.add_argument("--engine", default="parallax",
+                   help="parallax (default), or a generative engine: wan-vace, animatediff-depth, svd "
+                        "(needs a GPU and the weights; falls back to parallax with the reason)")
+    schema.add_options(p, schema.GenerativeSettings, skip=("engine",))
     p.set_defaults(run=_run_render)
 
 
@@ -96,6 +100,18 @@ def _run_render(args) -> int:
         depth = depth_stage.estimate(photo, estimator=args.estimator)
     for note in photo.notices + depth.notices:
         _notice(note)
+    if args.engine != "parallax":
+        from pipelines.generative_take import render_generative_take
+
+        if not args.output:
+            raise InputError(f"--engine {args.engine} writes a video: give -o take.mp4")
+        gen = schema.validate(schema.GenerativeSettings,
+                              **{**schema.picked(args, schema.GenerativeSettings), "engine": args.engine})
+        take = render_generative_take(photo, depth, settings, gen, video=args.output, camera_path=cam)
+        for note in take.notices[len(photo.notices + depth.notices):]:
+            _notice(note)
+        print(take.video)
+        return 0
     take = render_take(photo, depth, settings, video=args.output, frames_dir=args.frames_dir, camera_path=cam)
     print(take.video or take.frames_dir)
     return 0

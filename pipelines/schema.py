@@ -101,3 +101,52 @@ def add_options(parser: argparse.ArgumentParser, model: type[BaseModel], skip: t
 def picked(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
     """The schema fields the user set on the command line."""
     return {k: v for k, v in vars(args).items() if k in model.model_fields and v is not None}
+
+
+class GenerativeSettings(BaseModel):
+    """Knobs of the generative engine (diffusers names). None means the model preset's default; the
+    motion strength, seed, frame count and size come from :class:`RenderSettings`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: str = Field("wan-vace", pattern=r"^[a-z0-9][a-z0-9-]*$",
+                        description="generative backend (see presets/models/generative.json)")
+    prompt: str = Field("", max_length=2000, description="what should move and how it should look")
+    negative_prompt: str = Field("", max_length=2000, description="what the model should avoid")
+    num_inference_steps: Optional[int] = Field(None, ge=1, le=150,
+                                               description="denoising steps (default: the model preset's)")
+    guidance_scale: Optional[float] = Field(None, ge=1.0, le=20.0,
+                                            description="prompt adherence (default: the model preset's)")
+    conditioning_scale: float = Field(1.0, ge=0.0, le=2.0,
+                                      description="how strictly the depth of the camera move is followed")
+
+
+class GenerativeModelPreset(BaseModel):
+    """A generative backend as data (presets/models/generative.json): where its weights live, its licence,
+    the memory it needs and the frame counts and sizes it accepts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="backend name, kebab-case")
+    label: str = Field(description="name shown to users")
+    pipeline: str = Field(description="diffusers pipeline class")
+    repo: str = Field(description="Hugging Face hub id (or local folder) of the pipeline")
+    components: dict[str, str] = Field(default_factory=dict, description="extra hub ids by component name")
+    licence: str = Field(description="licence of the weights, as the model cards state it")
+    licence_url: str = Field(description="where the licence is stated")
+    camera_control: bool = Field(description="follows the depth maps of the camera move")
+    uses_prompt: bool = Field(description="steered by the text prompt")
+    frames_step: int = Field(ge=1, le=16, description="frame counts must be frames_step * k + frames_offset")
+    frames_offset: int = Field(ge=0, le=16, description="see frames_step")
+    max_frames: int = Field(ge=1, le=1024, description="most frames one pass generates")
+    size_multiple: int = Field(ge=1, le=256, description="width and height must be multiples of this")
+    max_area: int = Field(ge=64 * 64, description="most pixels per frame (the model's training size)")
+    num_inference_steps: int = Field(ge=1, le=150, description="default denoising steps")
+    guidance_scale: float = Field(ge=1.0, le=20.0, description="default guidance scale")
+    dtype: dict[Literal["cuda", "mps", "cpu"], Literal["float32", "float16", "bfloat16"]] = Field(
+        description="torch dtype per device type")
+    memory_gb: float = Field(gt=0, description="GPU memory needed with model CPU offload, GiB")
+    memory_gb_full: float = Field(gt=0, description="GPU memory needed with every component resident, GiB")
+    reference_seconds: Optional[float] = Field(None, gt=0, description="a published run time, seconds")
+    reference_run: Optional[dict[str, Any]] = Field(None, description="frames, width, height, steps, gpu of that run")
+    source: str = Field(description="where the figures come from")
