@@ -100,3 +100,24 @@ def add_options(parser: argparse.ArgumentParser, model: type[BaseModel], skip: t
 def picked(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
     """The schema fields the user set on the command line."""
     return {k: v for k, v in vars(args).items() if k in model.model_fields and v is not None}
+
+
+class DepthSettings(BaseModel):
+    """Edits applied to a depth map after estimation or import (relative depth: 1 = near, 0 = far)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    push: float = Field(0.0, ge=-1.0, le=1.0,
+                        description="move the masked region (or everything) nearer (+) or farther (-), relative depth")
+    contrast: float = Field(1.0, gt=0.0, le=10.0, description="depth contrast: 2 doubles the relief, 0.5 halves it")
+    near: float = Field(1.0, ge=0.0, le=1.0, description="relative depth of the nearest point after editing")
+    far: float = Field(0.0, ge=0.0, le=1.0, description="relative depth of the farthest point after editing (< near)")
+    fatten: int = Field(0, ge=0, le=64, description="grow the near side of depth edges by this many pixels (cures halos)")
+
+    @field_validator("far")
+    @classmethod
+    def _below_near(cls, v, info):
+        near = info.data.get("near", 1.0)
+        if v >= near:
+            raise ValueError(f"far must be less than near ({near})")
+        return v
