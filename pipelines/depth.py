@@ -223,7 +223,7 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
     if model is not None:
         report(0.0, "running injected model")
         rel = _run_model(info, model, pixels)
-        return DepthMap.from_relative(rel, notices=photo.notices)
+        return DepthMap.from_relative(rel, notices=tuple(photo.notices) + _flat_notice(rel, name))
 
     cache = _DepthCache(cache_dir)
     key = cache.key(photo, name, _version(info))
@@ -246,11 +246,20 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
             report(0.1, "estimating")
             rel = (depth_classical.estimate_relative(pixels, progress=report) if info.backend == "classical"
                    else _run_model(info, loaded, pixels))
+            # Quantised as the cache stores it, so a first run and a cached run give identical depth.
+            rel = np.round(np.clip(rel, 0.0, 1.0) * 65535.0).astype(np.float32) / 65535.0
             note = cache.put(key, rel)
             if note:
                 notices.append(note)
     report(1.0, "done")
-    return DepthMap.from_relative(rel, notices=tuple(photo.notices) + tuple(notices))
+    return DepthMap.from_relative(rel, notices=tuple(photo.notices) + tuple(notices) + _flat_notice(rel, name))
+
+
+def _flat_notice(rel: np.ndarray, name: str) -> tuple[str, ...]:
+    if float(rel.max() - rel.min()) > 1e-6:
+        return ()
+    return (f"depth: the {name} estimator returned a flat map, so the scene will have no parallax; "
+            "try another estimator or import a depth map",)
 
 
 def _version(info: EstimatorInfo) -> str:
@@ -298,12 +307,15 @@ class _DepthCache:
 
     def get(self, key: str, shape: tuple[int, int]) -> np.ndarray | None:
         path = self.root / f"{key}.npy"
+        if not path.is_file():
+            return None
         try:
             arr = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            return None
         except (OSError, ValueError, EOFError):
-            path.unlink(missing_ok=True)  # a torn or corrupt entry: recompute it
+            try:
+                path.unlink(missing_ok=True)  # a torn or corrupt entry: recompute it
+            except OSError:
+                pass  # read-only cache: the entry stays, we recompute every time
             return None
         if arr.shape != shape or arr.dtype != np.uint16:
             path.unlink(missing_ok=True)
@@ -409,24 +421,27 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int]) -> np.ndarray:
     return arr
 
 
-def fatten_edges(depth: DepthMap, radius: int = 3, threshold: float = 0.05) -> DepthMap:
-    """Grow the near side of depth edges by ``radius`` pixels (grey dilation of disparity).
+def fatten_edges(depth: DepthMap, radius: int = 3, threshold: float = 0.1) -> DepthMap:
+    """Grow the near side of depth edges by ``radius`` pixels (grey dilation of disparity near edges).
 
     A depth map's edges rarely sit exactly on the photo's: the few pixels of foreground colour that
     fall on the background side get stretched into a halo when the camera moves. Dilating the near side
-    pulls them onto the foreground. Only pixels where the dilation raises relative depth by more than
-    ``threshold`` change, so smooth slopes stay as they are.
+    pulls them onto the foreground. Only pixels within ``radius`` of a depth edge change, an edge being
+    a jump of more than ``threshold`` in relative depth between neighbouring pixels; slopes stay as they are.
     """
     import cv2
 
     if not (isinstance(radius, (int, np.integer)) and 0 <= radius <= 256):
         raise InputError(f"edge fattening radius must be an integer 0..256 pixels, got {radius!r}")
-    if radius == 0:
-        return depth
     rel = depth.relative
+    square = np.ones((3, 3), np.uint8)
+    edges = (cv2.dilate(rel, square) - cv2.erode(rel, square)) > threshold
+    if radius == 0 or not edges.any():
+        return depth
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    zone = cv2.dilate(edges.astype(np.uint8), kernel) > 0
     grown = cv2.dilate(rel, kernel)
-    rel = np.where(grown - rel > threshold, grown, rel)
+    rel = np.where(zone, np.maximum(grown, rel), rel)
     return DepthMap.from_relative(rel, near=float(depth.z.min()), far=float(depth.z.max()), notices=depth.notices)
 
 

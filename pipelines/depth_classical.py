@@ -38,6 +38,8 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
         if progress is not None:
             progress(frac, what)
 
+    # GrabCut and k-means draw from OpenCV's global RNG: seed it so a photo always gets the same depth.
+    cv2.setRNGSeed(0)
     h, w = pixels.shape[:2]
     small = _resize_long(pixels, WORK_SIDE, cv2.INTER_AREA)
     sh, sw = small.shape[:2]
@@ -247,7 +249,14 @@ def _subject_mask(small: np.ndarray, seeds: np.ndarray, sky: np.ndarray) -> Opti
     if n <= 1:
         return None
     areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = 1 + np.flatnonzero(areas >= 0.25 * areas.max())
+    keep = []
+    for i in 1 + np.flatnonzero(areas >= 0.25 * areas.max()):
+        rows = (labels == i).sum(axis=1)
+        rows = rows[rows > 0]
+        # A band filling the frame's width row after row is ground or a wall seen against the sky,
+        # not a subject standing in front of something.
+        if (rows / w).mean() < 0.85:
+            keep.append(i)
     fg = np.isin(labels, keep)
     frac = fg.mean()
     if not 0.02 <= frac <= 0.7:
