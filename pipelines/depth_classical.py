@@ -61,6 +61,8 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     if focus_weight > 0:
         seeds = np.maximum(seeds, focus_weight * focus)
     subject = _subject_mask(small, seeds, sky)
+    if subject is not None and focus_weight > 0.2:
+        subject = _grow_in_focus(small, subject, focus, sky)
 
     step(0.7, "compose")
     # Background: the ground plane, tilted toward what is in focus; compressed when a subject stands in
@@ -264,15 +266,59 @@ def _subject_mask(small: np.ndarray, seeds: np.ndarray, sky: np.ndarray) -> Opti
     # A subject must stand out: its seed score well above the rest's.
     if seeds[fg].mean() < 1.8 * seeds[~fg].mean() + 0.05:
         return None
-    # Fill holes: a subject's interior is part of it.
+    return _fill_holes(fg)
+
+
+def _fill_holes(fg: np.ndarray) -> np.ndarray:
+    """Background regions enclosed by the subject (not touching the frame) are part of it."""
+    import cv2
+
+    h, w = fg.shape
     filled = fg.astype(np.uint8)
-    inv = (1 - filled).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((1 - filled).astype(np.uint8), connectivity=4)
     for i in range(1, n):
         x, y, cw, ch, _ = stats[i]
         if x > 0 and y > 0 and x + cw < w and y + ch < h:
             filled[labels == i] = 1
     return filled.astype(bool)
+
+
+def _grow_in_focus(small: np.ndarray, subject: np.ndarray, focus: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """Add in-focus regions touching the subject (a face the colour of the wall above a bright body),
+    and what lies between its parts in a column (a dark collar between face and suit); then let GrabCut
+    trace the grown outline on the photo's colours."""
+    import cv2
+
+    h, w = subject.shape
+    sharp = ((focus > 0.6) & ~sky).astype(np.uint8)
+    n, labels = cv2.connectedComponents(sharp, connectivity=8)
+    near = cv2.dilate(subject.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    grow = np.zeros_like(subject)
+    for i in range(1, n):
+        part = labels == i
+        if (part & near).any() and (part & ~subject).sum() < subject.sum():
+            grow |= part & ~subject
+    if grow.sum() < 0.002 * h * w:
+        return subject
+    union = subject | grow
+    between = np.maximum.accumulate(union, axis=0) & np.maximum.accumulate(union[::-1], axis=0)[::-1]
+    mask = np.full((h, w), cv2.GC_BGD, np.uint8)
+    band = cv2.dilate(between.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    mask[band] = cv2.GC_PR_BGD
+    mask[between] = cv2.GC_PR_FGD
+    mask[cv2.erode(subject.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0] = cv2.GC_FGD
+    mask[cv2.erode(grow.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0] = cv2.GC_FGD
+    mask[sky] = cv2.GC_BGD
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(np.ascontiguousarray(small), mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return subject
+    grown = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD) | subject).astype(np.uint8)
+    # Close the seams where the parts meet.
+    k = max(5, round(0.04 * max(h, w))) | 1
+    grown = cv2.morphologyEx(grown, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return _fill_holes(grown.astype(bool))
 
 
 def _place_subject(base: np.ndarray, subject: np.ndarray) -> np.ndarray:
