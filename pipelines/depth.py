@@ -223,7 +223,7 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
     if model is not None:
         report(0.0, "running injected model")
         rel = _run_model(info, model, pixels)
-        return DepthMap.from_relative(rel, notices=tuple(photo.notices) + _flat_notice(rel, name))
+        return DepthMap.from_relative(rel, notices=_flat_notice(rel, name))
 
     cache = _DepthCache(cache_dir)
     key = cache.key(photo, name, _version(info))
@@ -252,7 +252,7 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
             if note:
                 notices.append(note)
     report(1.0, "done")
-    return DepthMap.from_relative(rel, notices=tuple(photo.notices) + tuple(notices) + _flat_notice(rel, name))
+    return DepthMap.from_relative(rel, notices=tuple(notices) + _flat_notice(rel, name))
 
 
 def _flat_notice(rel: np.ndarray, name: str) -> tuple[str, ...]:

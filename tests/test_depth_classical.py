@@ -112,3 +112,21 @@ def test_guided_filter_keeps_a_step_that_the_guide_shares():
     assert (out[:, 20] - out[:, 19]).min() > 0.4
     assert (out[:, 18] - out[:, 17]).max() < 0.15
     assert out[:, 21:].min() > 0.9
+
+
+def test_portrait_person_in_front_of_the_wall(astronaut):
+    rel = estimate_relative(astronaut)
+    face = rel[90:150, 180:250]
+    wall = rel[30:110, 310:350]  # backdrop between her hair and the shuttle model
+    suit = rel[300:450, 60:250]
+    assert face.mean() > wall.mean() + 0.3 and suit.mean() > wall.mean() + 0.3
+
+
+def test_landscape_bottom_near_sky_far():
+    from skimage import data
+
+    rocket = data.rocket()  # dusk sky over a launch pad
+    rel = estimate_relative(rocket)
+    sky = rel[:120, 200:400]
+    ground = rel[-30:, :]
+    assert sky.max() < 0.1 and ground.mean() > 0.5

@@ -138,6 +138,25 @@ def test_auto_falls_back_to_classical_offline_and_says_so(photo, tmp_path):
     assert not any("fell back" in n for n in classical.notices)
 
 
+def test_auto_falls_back_fast_when_the_hub_cannot_be_reached(photo, tmp_path, monkeypatch):
+    import time
+
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(depth_models, "hub_offline", lambda: False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    t0 = time.monotonic()
+    dm = depth.estimate(photo, "auto", cache_dir=tmp_path)
+    assert time.monotonic() - t0 < 30  # a guard against hanging, not a timing test
+    assert any("fell back" in n and "cannot be reached" in n for n in dm.notices)
+
+
+def test_progress_reports_rising_fractions(photo, tmp_path):
+    seen = []
+    depth.estimate(photo, "classical", cache_dir=tmp_path, progress=lambda f, what: seen.append(f))
+    assert seen[0] < 0.5 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
 @pytest.mark.parametrize("name", ["depth-anything-v2-small", "depth-anything-v2-large", "midas", "leres"])
 def test_explicit_model_without_weights_raises_naming_the_fix(photo, tmp_path, name):
     with pytest.raises(ModelUnavailableError, match="HF_HUB_OFFLINE.*classical"):
