@@ -121,7 +121,7 @@ def load_depth_anything(name: str, hub_id: str) -> tuple[Any, Any]:
         # The PIL processor: no torchvision needed, and it is the faster one on CPU.
         proc = AutoImageProcessor.from_pretrained(hub_id, backend="pil", local_files_only=local_only)
         model = AutoModelForDepthEstimation.from_pretrained(hub_id, local_files_only=local_only)
-        return model.eval(), proc
+        return model.eval().to(_device()), proc
 
     return _fetch(name, hub_id, load)
 
@@ -170,7 +170,15 @@ def load_annotator(name: str, detector: str, hub_id: str, weights_file: str) -> 
     except ImportError as exc:
         raise ModelUnavailableError(f"{name} needs controlnet-aux: pip install controlnet-aux") from exc
     cls = getattr(controlnet_aux, detector)
-    return _fetch(name, hub_id, lambda local_only: cls.from_pretrained(hub_id, local_files_only=local_only))
+    det = _fetch(name, hub_id, lambda local_only: cls.from_pretrained(hub_id, local_files_only=local_only))
+    return det.to(_device())
+
+
+def _device() -> str:
+    """Where loaded models run: the GPU when torch sees one (a Space with a GPU), else the CPU."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def run_annotator(detector: Any, pixels: np.ndarray, resolution: int = 512) -> np.ndarray:

@@ -356,3 +356,12 @@ def test_cli_errors_are_one_line_with_status_2(astronaut, tmp_path, capsys, argv
     rc = cli.main(["depth", str(tmp_path / "p.png"), "--cache-dir", str(tmp_path / "c")] + argv)
     err = capsys.readouterr().err
     assert rc == 2 and msg in err and "Traceback" not in err
+
+
+def test_cli_resamples_an_imported_depth_of_another_size_with_a_notice(tmp_path, capsys):
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(tmp_path / "p.png")
+    depth.save_depth_png(_ramp_depth(20, 30), tmp_path / "in.png")
+    rc = cli.main(["depth", str(tmp_path / "p.png"), "--depth", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png")])
+    assert rc == 0 and "resampled from 30x20 to 60x40" in capsys.readouterr().err
+    with Image.open(tmp_path / "o.png") as im:
+        assert im.size == (60, 40)
