@@ -70,6 +70,7 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     base = (1.0 - 0.6 * focus_weight) * ground + 0.6 * focus_weight * focus
     if subject is not None:
         base = 0.5 * base
+    smooth = base.copy()
     base[sky] = 0.0
     rel = base
     if subject is not None:
@@ -77,10 +78,12 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     rel = cv2.GaussianBlur(rel, (0, 0), 0.7)
 
     step(0.85, "edges")
-    guide_small = rgb
+    # Only the steps (sky line, subject outline) go through the edge-aware filter; the smooth slopes
+    # are upsampled plainly, or the filter would print the photo's texture into them.
     guide_full = pixels.astype(np.float32) / 255.0
     r = max(2, round(max(sh, sw) / 80))
-    out = _guided_upsample(guide_full, guide_small, rel, r=r, eps=1e-3)
+    out = _guided_upsample(guide_full, rgb, rel - smooth, r=r, eps=1e-3)
+    out += cv2.resize(smooth, (w, h), interpolation=cv2.INTER_LINEAR)
     out = np.clip(out, 0.0, 1.0)
     lo, hi = float(out.min()), float(out.max())
     if hi - lo > 1e-6:

@@ -365,3 +365,8 @@ def test_cli_resamples_an_imported_depth_of_another_size_with_a_notice(tmp_path,
     assert rc == 0 and "resampled from 30x20 to 60x40" in capsys.readouterr().err
     with Image.open(tmp_path / "o.png") as im:
         assert im.size == (60, 40)
+
+
+def test_classical_takes_no_model(photo):
+    with pytest.raises(InputError, match="classical estimator takes no model"):
+        depth.estimate(photo, "classical", model=object())
