@@ -9,8 +9,9 @@ usually obeys, in the order they are applied:
    Blur is measured at edges as the gradient ratio under re-blurring (Zhuo & Sim 2011), which does not
    depend on how busy the texture is, then spread to the whole image by normalised convolution.
 4. **Subject**: a salient region (colour far from the border's colours, near the centre, in focus)
-   is cut out with GrabCut and placed in front of what surrounds it, slightly rounded. Its outline is
-   the occlusion edge of the map.
+   is cut out with GrabCut, grown by the in-focus parts that touch it (a face the colour of the wall
+   behind it), and placed in front of what surrounds it, slightly rounded. Its outline is the
+   occlusion edge of the map. Wide bands (ground against the sky) are not subjects.
 5. **Edges**: the map, computed at a reduced size, is brought to the photo's size with a colour-guided
    filter (He et al. 2013, fast variant), so depth edges snap to the photo's colour edges.
 
@@ -176,13 +177,11 @@ def _focus_map(pixels: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, f
     k = max(gray.shape) / 20.0
     num = cv2.GaussianBlur(sparse, (0, 0), k)
     den = cv2.GaussianBlur(weight, (0, 0), k)
-    coverage = cv2.GaussianBlur(weight, (0, 0), 3 * k)
     dense = num / np.maximum(den, 1e-6)
     # Where no edge is near (flat regions), lean to "blurred": flat areas in a photo with depth of
     # field are usually the out-of-focus background.
     conf = np.clip(den / (np.percentile(den, 90) + 1e-6), 0.0, 1.0)
     dense = conf * dense + (1.0 - conf) * np.minimum(dense, 0.3)
-    del coverage
     lo, hi = np.percentile(sharp, 10), np.percentile(sharp, 90)
     # Both ends must be present: some edges sharp, some clearly blurred.
     trust = float(np.clip((hi - lo - 0.3) / 0.4, 0.0, 1.0))
