@@ -150,3 +150,24 @@ class GenerativeModelPreset(BaseModel):
     reference_seconds: Optional[float] = Field(None, gt=0, description="a published run time, seconds")
     reference_run: Optional[dict[str, Any]] = Field(None, description="frames, width, height, steps, gpu of that run")
     source: str = Field(description="where the figures come from")
+
+
+class DepthSettings(BaseModel):
+    """Edits applied to a depth map after estimation or import (relative depth: 1 = near, 0 = far)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    push: float = Field(0.0, ge=-1.0, le=1.0,
+                        description="move the masked region (or everything) nearer (+) or farther (-), relative depth")
+    contrast: float = Field(1.0, gt=0.0, le=10.0, description="depth contrast: 2 doubles the relief, 0.5 halves it")
+    near: float = Field(1.0, ge=0.0, le=1.0, description="relative depth of the nearest point after editing")
+    far: float = Field(0.0, ge=0.0, le=1.0, description="relative depth of the farthest point after editing (< near)")
+    fatten: int = Field(0, ge=0, le=64, description="grow the near side of depth edges by this many pixels (cures halos)")
+
+    @field_validator("far")
+    @classmethod
+    def _below_near(cls, v, info):
+        near = info.data.get("near", 1.0)
+        if v >= near:
+            raise ValueError(f"far must be less than near ({near})")
+        return v
