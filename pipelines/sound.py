@@ -137,7 +137,9 @@ def load_audio(path: str | os.PathLike, duration: float, notices: list[str] | No
             if notices is not None and container.duration and container.duration / 1e6 > LONG_FILE_S:
                 notices.append(f"{p.name} is {container.duration / 3.6e9:.1f} h long; "
                                f"using its first {duration:.1f} s")
-            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=RATE)
+            # Mono stays mono here and is copied to both channels below: ffmpeg's upmix would lower it 3 dB.
+            mono = stream.codec_context.channels == 1
+            resampler = av.AudioResampler(format="fltp", layout="mono" if mono else "stereo", rate=RATE)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray())
@@ -152,6 +154,8 @@ def load_audio(path: str | os.PathLike, duration: float, notices: list[str] | No
     if got == 0:
         raise InputError(f"{p.name!r} contains no decodable audio (empty or corrupt); choose another file")
     x = np.concatenate(chunks, axis=1).T.astype(np.float32)
+    if x.shape[1] == 1:
+        x = np.repeat(x, 2, axis=1)
     peak = float(np.abs(x).max())
     if not math.isfinite(peak) or peak < SILENT_PEAK:
         raise InputError(f"{p.name!r} is silent (peak {20 * math.log10(max(peak, 1e-12)):.0f} dBFS); "
