@@ -54,18 +54,34 @@ def add_cli_options(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace, out_path: Optional[str | os.PathLike] = None) -> Optional[FinishSettings]:
     """The :class:`FinishSettings` the user asked for on the command line, or None when no finishing
-    option was given and ``out_path`` (the ``-o`` file, if known) is a plain MP4."""
+    option was given and ``out_path`` (the ``-o`` file, if known) is not a GIF. The text's fonts and
+    the audio file are checked here, so a bad one fails before anything is rendered."""
     values = schema.picked(args, FinishSettings)
     for name, limit in MAX_TEXT_CHARS.items():
         text = values.get(name)
         if text is not None and len(text) > limit:
             raise InputError(f"--{name} is {len(text)} characters; the limit is {limit}. Shorten it")
-    needs_format = out_path is not None and FORMATS.get(Path(out_path).suffix.lower()) not in (None, "mp4")
+    # render writes MP4 and WebM itself; a GIF needs the finishing stage even with no other option.
+    needs_format = out_path is not None and Path(out_path).suffix.lower() == ".gif"
     if not values and not needs_format:
         return None
     if values.get("audio", "").lower() == "none":
         values["audio"] = None
-    return schema.validate(FinishSettings, **values)
+    settings = schema.validate(FinishSettings, **values)
+    preflight(settings, out_path)
+    return settings
+
+
+def preflight(settings: FinishSettings, out_path: Optional[str | os.PathLike] = None) -> None:
+    """Cheap checks of what :func:`finish` would otherwise find only after a render: the output's
+    format, a font for every character of the text, and a readable, non-silent audio file."""
+    if out_path is not None:
+        _resolve_format(settings, Path(out_path))
+    for text in (settings.title, settings.caption):
+        if text is not None:
+            captions.pick_font(text, settings.font)
+    if settings.audio is not None and settings.audio.strip().lower() not in SOUND_BEDS + ("none",):
+        sound.load_audio(settings.audio, 0.5)
 
 
 # ------------------------------------------------------------------------------------------ sources

@@ -368,3 +368,48 @@ def test_error_text_starts_after_the_end(tmp_path):
 def test_error_frames_need_fps(tmp_path):
     with pytest.raises(InputError, match="fps"):
         finish.finish(moving_take(6), FinishSettings(), tmp_path / "o.mp4")
+
+
+# ------------------------------------------------------------------------------------ render CLI
+def _cli(*args):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root))
+    return subprocess.run([sys.executable, "-m", "pipelines", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=root, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def photo_and_depth(tmp_path_factory):
+    from PIL import Image
+    from skimage import data
+
+    d = tmp_path_factory.mktemp("finish-cli")
+    Image.fromarray(data.astronaut()[::4, ::4]).save(d / "photo.png")  # 128 x 128
+    z = np.full((128, 128), 4.0, np.float32)
+    z[20:128, 30:100] = 1.5
+    np.save(d / "depth.npy", z)
+    return d
+
+
+def test_render_cli_finishes_to_gif_and_keeps_the_take(photo_and_depth, tmp_path):
+    d = photo_and_depth
+    r = _cli("render", d / "photo.png", "--depth", d / "depth.npy", "--preset", "orbit", "--duration", "0.5",
+             "--fps", "20", "--caption", "Hi", "--aspect", "9:16", "-o", tmp_path / "post.gif")
+    assert r.returncode == 0, r.stderr
+    assert Path(r.stdout.strip()) == tmp_path / "post.gif"
+    v = probe(tmp_path / "post.gif")["streams"]["video"]
+    assert v["codec"] == "gif" and abs(v["width"] / v["height"] - 9 / 16) < 0.05
+    assert probe(tmp_path / "post.take.mp4")["streams"]["video"]["width"] == 128  # the take is kept
+
+
+def test_render_cli_refuses_bad_audio_before_rendering(photo_and_depth, tmp_path):
+    d = photo_and_depth
+    (tmp_path / "song.mp3").write_text("not audio at all")
+    r = _cli("render", d / "photo.png", "--depth", d / "depth.npy", "--preset", "orbit", "--duration", "0.5",
+             "--audio", tmp_path / "song.mp3", "-o", tmp_path / "post.mp4")
+    assert r.returncode == 2 and "song.mp3" in r.stderr
+    assert not (tmp_path / "post.take.mp4").exists() and not (tmp_path / "post.mp4").exists()
