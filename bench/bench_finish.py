@@ -80,7 +80,9 @@ def main() -> None:
                 ("finish MP4 from array,     caption+title+pad", frames, settings, "fin2.mp4"),
                 ("finish WebM from take file, caption+title+pad", take, settings, "fin.webm"),
                 ("finish MP4 9:16 subject crop, caption+pad", take,
-                 settings.model_copy(update={"aspect": "9:16"}), "fin916.mp4")]
+                 settings.model_copy(update={"aspect": "9:16"}), "fin916.mp4"),
+                ("finish MP4 9:16 blurred fill, caption+pad", take,
+                 settings.model_copy(update={"aspect": "9:16", "reframe": "blur"}), "finblur.mp4")]
         for label, src, s, name in runs:
             t0 = time.perf_counter()
             out = finish.finish(src, s, tmp / name, fps=args.fps, notices=[])
@@ -92,7 +94,7 @@ def main() -> None:
 
         look = Path(args.look)
         look.mkdir(parents=True, exist_ok=True)
-        for name in ("fin.mp4", "fin916.mp4"):
+        for name in ("fin.mp4", "fin916.mp4", "finblur.mp4"):
             with av.open(str(tmp / name)) as c:
                 for i, f in enumerate(c.decode(video=0)):
                     if i == n // 2:

@@ -64,12 +64,17 @@ class Reframe:
         k = max(small_w / sw, small_h / sh)
         cw, ch = max(1, round(small_w / k)), max(1, round(small_h / k))
         cx0, cy0 = (sw - cw) // 2, (sh - ch) // 2
-        small = cv2.resize(frame[cy0 : cy0 + ch, cx0 : cx0 + cw], (small_w, small_h), interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(small, (0, 0), 2.0)
+        # Every 4th pixel is plenty for a fill that is blurred anyway, and 16x cheaper to shrink.
+        step = max(1, int(1 / k) // 4)
+        crop = frame[cy0 : cy0 + ch : step, cx0 : cx0 + cw : step]
+        small = cv2.resize(crop, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        small = (cv2.GaussianBlur(small, (0, 0), 2.0).astype(np.uint16) * 160 >> 8).astype(np.uint8)
         out = cv2.resize(small, (ow, oh), interpolation=cv2.INTER_LINEAR)
-        out = (out.astype(np.uint16) * 160 >> 8).astype(np.uint8)
         x0, y0, x1, y1 = self.box
-        out[y0:y1, x0:x1] = cv2.resize(frame, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        # Linear is sharp and ~5x faster than area averaging down to half size; below that it aliases.
+        shrink = (x1 - x0) / sw
+        interp = cv2.INTER_LINEAR if shrink >= 0.5 else cv2.INTER_AREA
+        out[y0:y1, x0:x1] = cv2.resize(frame, (x1 - x0, y1 - y0), interpolation=interp)
         return out
 
 

@@ -413,3 +413,31 @@ def test_render_cli_refuses_bad_audio_before_rendering(photo_and_depth, tmp_path
              "--audio", tmp_path / "song.mp3", "-o", tmp_path / "post.mp4")
     assert r.returncode == 2 and "song.mp3" in r.stderr
     assert not (tmp_path / "post.take.mp4").exists() and not (tmp_path / "post.mp4").exists()
+
+
+@pytest.mark.parametrize("ext,args", [("mp3", ["-c:a", "libmp3lame"]), ("m4a", ["-c:a", "aac"]),
+                                      ("ogg", ["-c:a", "libvorbis"])])
+def test_own_file_formats_decode(tmp_path, ext, args):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    f = tmp_path / f"tone.{ext}"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=0.6", *args, str(f)], check=True)
+    x = sound.load_audio(f, 1.5)
+    assert x.shape == (72000, 2)
+    assert np.sqrt((x[40000:70000] ** 2).mean()) > 0.05  # looped past the file's 0.6 s
+
+
+def test_caption_xy_position_centres_the_block():
+    ov = captions.render_text("Hi", (W, H), size=0.1, position="0.25,0.5", colour="white", stroke_colour="black",
+                              stroke=0.0, shadow=0.0, font=captions.builtin_font())
+    x0, y0, x1, y1 = ov.box
+    assert abs((x0 + x1) / 2 - 0.25 * W) <= 1 and abs((y0 + y1) / 2 - 0.5 * H) <= 1
+
+
+def test_odd_sizes_become_even_for_yuv420p(tmp_path):
+    out = finish.finish(moving_take(6, w=321, h=181), FinishSettings(), tmp_path / "o.mp4", fps=FPS)
+    v = probe(out)["streams"]["video"]
+    assert (v["width"], v["height"], v["pix_fmt"]) == (320, 180, "yuv420p")
