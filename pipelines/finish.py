@@ -247,7 +247,7 @@ def finish(video_or_frames: VideoSource, settings: FinishSettings, out_path: str
         if fmt == "gif":
             _write_gif(compose, len(timeline), src.fps, settings, partial, own_notices)
         else:
-            _write_video(compose, len(timeline), src.fps, audio, fmt, partial)
+            _write_video(compose, len(timeline), src.fps, audio, fmt, partial, looping=settings.loop != "none")
         os.replace(partial, out)
     finally:
         src.close()
@@ -334,7 +334,8 @@ def _composer(src: _Source, timeline, overlays, progress: Optional[Progress]):
 
 
 # ---------------------------------------------------------------------------------------- encoders
-def _write_video(compose, n: int, fps: float, audio: Optional[np.ndarray], fmt: str, path: Path) -> None:
+def _write_video(compose, n: int, fps: float, audio: Optional[np.ndarray], fmt: str, path: Path,
+                 looping: bool = False) -> None:
     """MP4 (H.264 yuv420p + AAC) or WebM (VP9 yuv420p + Opus) through moviepy."""
     from moviepy import AudioArrayClip, VideoClip
 
@@ -346,8 +347,17 @@ def _write_video(compose, n: int, fps: float, audio: Optional[np.ndarray], fmt: 
         common = dict(fps=fps, threads=2, logger=None, audio_fps=sound.RATE, audio_bitrate="160k",
                       temp_audiofile_path=tmp)
         if fmt == "mp4":
+            params = list(MP4_PARAMS)
+            if looping and n >= 8:
+                # The first frame is coded on its own and the last at the end of a long prediction
+                # chain, so their coding errors differ more than neighbours' do and the seam shows
+                # as a flicker. Twice the bits for both ends (x264 zones) brings the seam down to
+                # the level of the other frame pairs (measured: blurred |last - first| 1.05 -> 0.71
+                # against 0.77 for the worst other pair, on a 240x300 orbit).
+                k = max(2, round(fps / 4))
+                params += ["-x264-params", f"zones=0,0,b=2/{n - k},{n - 1},b=2"]
             clip.write_videofile(str(path), codec="libx264", audio_codec="aac", preset="veryfast",
-                                 ffmpeg_params=MP4_PARAMS, **common)
+                                 ffmpeg_params=params, **common)
         else:
             # moviepy does not know "libopus" by name; naming the temporary file .ogg lets it pass
             # through ffmpeg (Opus in Ogg), and the WebM muxer then copies the Opus stream.
