@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 from pipelines.errors import StudioError
 
@@ -62,12 +63,15 @@ def _add_render(sub) -> None:
     move.add_argument("--camera-path", help="camera path JSON (DESIGN.md's camera contract)")
     schema.add_options(p, schema.RenderSettings, skip=("preset", "width", "height"))
     p.add_argument("--size", help="output size WxH [default: the photo's]")
-    p.add_argument("-o", "--output", help="video file to write (.mp4 H.264 or .webm VP9)")
+    p.add_argument("-o", "--output", help="video file to write (.mp4 H.264, .webm VP9, .gif)")
     p.add_argument("--frames-dir", help="folder for frame_0000.png, frame_0001.png, ...")
     p.add_argument("--engine", default="parallax",
                    help="parallax (default), or a generative engine: wan-vace, animatediff-depth, svd "
                         "(needs a GPU and the weights; falls back to parallax with the reason)")
     schema.add_options(p, schema.GenerativeSettings, skip=("engine",))
+    from pipelines import finish
+
+    finish.add_cli_options(p)
     p.set_defaults(run=_run_render)
 
 
@@ -92,6 +96,11 @@ def _run_render(args) -> int:
         cam = camera.load_path(args.camera_path)
         values.setdefault("fps", 30)
     settings = schema.validate(schema.RenderSettings, **values)
+    from pipelines import finish
+
+    finishing = finish.settings_from_args(args, out_path=args.output)  # bad text/audio fail before rendering
+    if finishing is not None and not args.output:
+        raise InputError("captions, sound, aspect and loop need a video to finish: add -o out.mp4")
     if args.depth:
         depth = load_depth(args.depth, size=photo.size)
     else:
@@ -100,6 +109,11 @@ def _run_render(args) -> int:
         depth = depth_stage.estimate(photo, estimator=args.estimator)
     for note in photo.notices + depth.notices:
         _notice(note)
+    video = args.output
+    if finishing is not None and args.output:
+        # The plain take is kept beside the finished file (re-finish it without rendering again).
+        out = Path(args.output)
+        video = out.with_name(out.stem + ".take.mp4")
     if args.engine != "parallax":
         from pipelines.generative_take import render_generative_take
 
@@ -107,12 +121,19 @@ def _run_render(args) -> int:
             raise InputError(f"--engine {args.engine} writes a video: give -o take.mp4")
         gen = schema.validate(schema.GenerativeSettings,
                               **{**schema.picked(args, schema.GenerativeSettings), "engine": args.engine})
-        take = render_generative_take(photo, depth, settings, gen, video=args.output, camera_path=cam)
+        take = render_generative_take(photo, depth, settings, gen, video=video, camera_path=cam)
         for note in take.notices[len(photo.notices + depth.notices):]:
             _notice(note)
-        print(take.video)
+    else:
+        take = render_take(photo, depth, settings, video=video, frames_dir=args.frames_dir, camera_path=cam)
+    if finishing is not None and take.video is not None:
+        notes: list[str] = []
+        final = finish.finish(take.video, finishing, args.output, fps=settings.fps, depth=depth.relative,
+                              loop_closed=take.path.loop, notices=notes)
+        for note in notes:
+            _notice(note)
+        print(final)
         return 0
-    take = render_take(photo, depth, settings, video=args.output, frames_dir=args.frames_dir, camera_path=cam)
     print(take.video or take.frames_dir)
     return 0
 

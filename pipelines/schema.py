@@ -170,4 +170,64 @@ class DepthSettings(BaseModel):
         near = info.data.get("near", 1.0)
         if v >= near:
             raise ValueError(f"far must be less than near ({near})")
+
+
+Aspect = Literal["original", "16:9", "9:16", "1:1", "4:5"]
+
+
+class FinishSettings(BaseModel):
+    """How a kept take is finished for posting: text overlays, sound, aspect, container and looping.
+
+    Times are in seconds of the finished video (after a boomerang doubles it); sizes of text are
+    fractions of the finished frame's height, so they look the same at any resolution.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    caption: Optional[str] = Field(None, max_length=500, description="caption text (None: no caption)")
+    title: Optional[str] = Field(None, max_length=200, description="title text, drawn larger (None: no title)")
+    caption_position: str = Field("bottom", pattern=r"^(top|centre|center|bottom|0?\.\d+,0?\.\d+|[01],[01])$",
+                                  description="top, centre, bottom, or x,y of the text's centre in frame fractions")
+    title_position: str = Field("top", pattern=r"^(top|centre|center|bottom|0?\.\d+,0?\.\d+|[01],[01])$",
+                                description="top, centre, bottom, or x,y of the title's centre in frame fractions")
+    caption_size: float = Field(0.055, ge=0.02, le=0.25, description="caption font size, fraction of frame height")
+    title_size: float = Field(0.09, ge=0.02, le=0.3, description="title font size, fraction of frame height")
+    text_colour: str = Field("#ffffff", description="text fill colour (#rrggbb or a CSS name)")
+    stroke_colour: str = Field("#000000", description="text outline and shadow colour")
+    stroke: float = Field(0.08, ge=0.0, le=0.3, description="outline width, fraction of the font size (0: none)")
+    shadow: float = Field(0.6, ge=0.0, le=1.0, description="opacity of the soft drop shadow (0: none)")
+    text_fade: float = Field(0.5, ge=0.0, le=5.0, description="text fade-in and fade-out, seconds")
+    text_start: float = Field(0.0, ge=0.0, le=600.0, description="when the text appears, seconds")
+    text_end: Optional[float] = Field(None, gt=0.0, le=600.0, description="when the text is gone, seconds (None: the end)")
+    font: Optional[str] = Field(None, description="font file (.ttf/.otf/.ttc/.woff2) for the text (None: built-in)")
+    audio: Optional[str] = Field(None, description="sound: an audio file, a built-in bed (wind, rain, sea, pad, silence) or none")
+    audio_seed: int = Field(0, ge=0, le=2**31 - 1, description="varies the built-in sound bed")
+    volume: float = Field(1.0, ge=0.0, le=4.0, description="sound volume (1: as is; beds peak at -6 dBFS)")
+    audio_fade_in: float = Field(0.5, ge=0.0, le=30.0, description="sound fade-in, seconds")
+    audio_fade_out: float = Field(1.0, ge=0.0, le=30.0, description="sound fade-out, seconds")
+    aspect: Aspect = Field("original", description="frame shape: original, 16:9, 9:16, 1:1 or 4:5")
+    reframe: Literal["subject", "blur"] = Field(
+        "subject", description="subject: crop around the nearest subject; blur: fit whole, pad with a blurred fill")
+    format: Optional[Literal["mp4", "webm", "gif"]] = Field(None, description="container (None: from the file extension)")
+    loop: Literal["none", "seamless", "boomerang"] = Field(
+        "none", description="seamless: last frame flows into the first; boomerang: play forward then back")
+    gif_width: int = Field(480, ge=64, le=1920, description="GIF width in pixels (GIFs are large)")
+    gif_max_mb: float = Field(8.0, ge=0.1, le=100.0, description="GIF size cap in MB; width and frame rate shrink to fit")
+
+    @field_validator("caption", "title")
+    @classmethod
+    def _not_blank(cls, v):
+        if v is not None and not v.strip():
+            raise ValueError("text is empty or only spaces; leave it out for no text")
+        return v
+
+    @field_validator("text_colour", "stroke_colour")
+    @classmethod
+    def _colour(cls, v):
+        from PIL import ImageColor
+
+        try:
+            ImageColor.getrgb(v)
+        except ValueError:
+            raise ValueError("not a colour; use #rrggbb or a CSS name such as white") from None
         return v
