@@ -30,6 +30,8 @@ from pipelines.io import Photo
 
 #: Relative depth jump (z_far / z_near - 1) that splits two layers.
 JUMP_RATIO = 0.12
+#: Pixels a nearer layer reaches past its depth edge (the cure for foreground halos).
+EDGE_GROW = 2
 #: Most layers a scene gets (cost grows with each).
 MAX_LAYERS = 4
 #: Longest side of the low-resolution disparity fields and of the coarse warp grid.
@@ -191,6 +193,13 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS,
     small = cv2.resize(log_disp, (max(2, w // s), max(2, h // s)), interpolation=cv2.INTER_AREA)
     thresholds = _split_thresholds(small, max_layers)
     labels = np.digitize(log_disp, thresholds).astype(np.uint8)  # 0 = farthest
+    # Estimated depth edges lag colour edges by a pixel or two, leaving a foreground outline on the
+    # background layer. Nearer layers take the pixels within EDGE_GROW of their edge (colour unchanged, so
+    # frame 0 stays exact); the surfaces below are still fitted to each layer's own depth.
+    grown = labels
+    if EDGE_GROW and thresholds:
+        size = 2 * EDGE_GROW + 1
+        grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
     fw, fh = _field_size(w, h)
     rgb_f = rgb.astype(np.float32)
@@ -202,8 +211,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS,
         own = labels == k
         if not own.any():
             continue
-        nearer = labels > k
-        cover = own | nearer
+        nearer = grown > k
+        cover = grown >= k  # its own pixels, the edge it grew over, and everything nearer
         colour = rgb_f
         if nearer.any():
             # Fill from what is at or behind this layer, skipping a 2-px band next to the nearer layers:
