@@ -130,20 +130,25 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
     except MemoryError:
         raise gr.Error("not enough memory for this photo and size; choose a smaller output size") from None
 
-    slots = []
-    for i in range(studio_api.MAX_TAKES):
-        if i < len(result.takes):
-            t = result.takes[i]
-            slots.append(gr.Video(value=str(t.video), label=t.label, visible=True))
-        else:
-            slots.append(gr.Video(value=None, visible=False))
+    # Plain paths (not component updates) so API clients get a path per take; labels and visibility
+    # follow in a UI-only step (take_slots) from the recipes.
+    paths = [str(t.video) for t in result.takes] + [None] * (studio_api.MAX_TAKES - len(result.takes))
     first = result.takes[0].settings
     status = [f"{len(result.takes)} take(s) of {first.duration:g} s at {first.width}x{first.height}, "
               f"{first.fps} fps in {result.seconds:.1f} s."]
     status += [f"Note: {n}" for n in result.notices]
     recipes = [dict(t.recipe, label=t.label) for t in result.takes]
-    return (*slots, result.depth_preview, f"**{result.plan.label}**: {result.plan.explanation}",
+    return (*paths, result.depth_preview, f"**{result.plan.label}**: {result.plan.explanation}",
             "\n\n".join(status), recipes)
+
+
+def take_slots(recipes: Optional[list]) -> list:
+    """Show one video slot per take, labelled with what made it; hide the rest."""
+    import gradio as gr
+
+    recipes = list(recipes or [])
+    return [gr.Video(label=recipes[i]["label"], visible=True) if i < len(recipes) else gr.Video(visible=False)
+            for i in range(studio_api.MAX_TAKES)]
 
 
 def keep_take(video: Optional[str], kept: Optional[list]) -> list:
@@ -257,7 +262,8 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
 
         go.click(run, [photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
                        long_side], [*videos, depth_img, plan_md, status_md, recipes], api_name="generate",
-                 preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render")
+                 preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render"
+                 ).then(take_slots, recipes, videos, api_visibility="private", queue=False, show_progress="hidden")
         for i, (video, keep) in enumerate(zip(videos, keeps)):
             keep.click(keep_take, [video, kept], kept, api_name=f"keep_take_{i + 1}", queue=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)

@@ -104,7 +104,8 @@ class TakeResult:
     video: MP4 path (H.264, yuv420p) inside the request's output folder.
     label: "Take 2 - seed 8 - Dolly in - strength 0.30" for users.
     settings: the settings that ran (seed and strength included), enough to re-render it.
-    recipe: JSON-ready dict (photo hash, settings, plan, prompt) written next to the video.
+    recipe: JSON-ready dict written next to the video: the renderer's recipe (fitted photo hash, camera
+        path, versions) plus the source photo's hash, the crop box, the prompt and the plan.
     """
 
     video: Path
@@ -274,12 +275,14 @@ def build_scene(photo: photo_io.Photo, depth: DepthMap):
     return parallax.build_scene(photo, depth)
 
 
-def render_video(fitted: Fitted, settings: RenderSettings, out_dir: Path, progress: Optional[Progress]) -> Path:
-    """Render one take of ``fitted`` to an MP4 in ``out_dir``; returns its path."""
+def render_video(fitted: Fitted, settings: RenderSettings, out_dir: Path, progress: Optional[Progress]
+                 ) -> tuple[Path, dict]:
+    """Render one take of ``fitted`` to ``out_dir/take.mp4``; returns its path and the renderer's recipe."""
     from pipelines import render
 
-    take = render.render_take(fitted.photo, fitted.depth, settings, out_dir, progress=progress)
-    return Path(take.video)
+    take = render.render_take(fitted.photo, fitted.depth, settings, video=Path(out_dir) / "take.mp4",
+                              scene=fitted.scene, progress=progress)
+    return Path(take.video), dict(take.recipe)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -384,7 +387,7 @@ class Studio:
 
     def _learn_rate(self, seconds: float, settings: RenderSettings) -> None:
         mpix_frames = settings.num_frames * settings.width * settings.height / 1e6
-        if mpix_frames <= 0:
+        if mpix_frames < 5.0:  # small takes are all overhead; they say nothing about the per-pixel rate
             return
         rate = max(0.0, seconds - TAKE_OVERHEAD_SECONDS) / mpix_frames
         with self._rate_lock:
@@ -444,11 +447,12 @@ class Studio:
             take_dir = out_dir / f"take-{i + 1}"
             take_dir.mkdir()
             t_take = time.perf_counter()
-            video = self._render_fn(fitted, s, take_dir, take_progress)
+            video, recipe = self._render_fn(fitted, s, take_dir, take_progress)
             self._learn_rate(time.perf_counter() - t_take, s)
-            recipe = {"photo_sha256": prepared.key, "prompt": prompt, "plan": plan.label,
-                      "settings": s.model_dump(), "video": Path(video).name}
-            (take_dir / "take.json").write_text(json.dumps(recipe, indent=2))
+            # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
+            recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(crop_box(prepared.photo.size, size)),
+                          prompt=prompt, plan=plan.label, settings=s.model_dump(), video=Path(video).name)
+            Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
             takes.append(TakeResult(Path(video), take_label(i, s), s, recipe))
         say(1.0, "Done")
         return StudioResult(tuple(takes), plan, prepared, out_dir, prepared.notices,

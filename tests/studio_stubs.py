@@ -46,7 +46,7 @@ def stub_render(fitted, settings, out_dir, progress):
     progress(0.5, "rendering")
     path = write_mp4(stub_frames(fitted.photo.pixels, settings), Path(out_dir) / "take.mp4", settings.fps)
     progress(1.0, "encoding")
-    return path
+    return path, {"photo_sha256": fitted.photo.sha256}
 
 
 def decode(path) -> np.ndarray:

@@ -71,8 +71,8 @@ def test_generate_renders_takes_in_their_own_folders(studio, astronaut):
         assert t.video.parent.parent == r.out_dir
         frames = decode(t.video)
         assert frames.shape == (4, 54, 96, 3)
-        recipe = json.loads((t.video.parent / "take.json").read_text())
-        assert recipe["settings"]["seed"] == t.settings.seed and recipe["photo_sha256"] == r.prepared.key
+        recipe = json.loads(t.video.with_name(t.video.name + ".json").read_text())
+        assert recipe["settings"]["seed"] == t.settings.seed and recipe["source_photo_sha256"] == r.prepared.key
     assert r.depth_preview.shape == r.prepared.depth.z.shape and r.depth_preview.dtype == np.uint8
     # the video is what the renderer made of the fitted photo with these settings
     fitted = studio.fitted(r.prepared, (96, 54))
