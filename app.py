@@ -137,18 +137,23 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
     status = [f"{len(result.takes)} take(s) of {first.duration:g} s at {first.width}x{first.height}, "
               f"{first.fps} fps in {result.seconds:.1f} s."]
     status += [f"Note: {n}" for n in result.notices]
-    recipes = [dict(t.recipe, label=t.label) for t in result.takes]
+    # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
+    recipes = [{"label": t.label, "settings": t.settings.model_dump(), "plan": result.plan.label,
+                "source_photo_sha256": t.recipe.get("source_photo_sha256"), "video": t.recipe.get("video")}
+               for t in result.takes]
     return (*paths, result.depth_preview, f"**{result.plan.label}**: {result.plan.explanation}",
             "\n\n".join(status), recipes)
 
 
 def take_slots(recipes: Optional[list]) -> list:
-    """Show one video slot per take, labelled with what made it; hide the rest."""
+    """Show one take column (video + keep button) per take, the video labelled with what made it; hide
+    the other columns. Returns MAX_TAKES column updates, then MAX_TAKES video updates."""
     import gradio as gr
 
     recipes = list(recipes or [])
-    return [gr.Video(label=recipes[i]["label"], visible=True) if i < len(recipes) else gr.Video(visible=False)
-            for i in range(studio_api.MAX_TAKES)]
+    n = studio_api.MAX_TAKES
+    return ([gr.Column(visible=i < len(recipes)) for i in range(n)]
+            + [gr.Video(label=recipes[i]["label"]) if i < len(recipes) else gr.Video() for i in range(n)])
 
 
 def keep_take(video: Optional[str], kept: Optional[list]) -> list:
@@ -225,24 +230,25 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
                     seed = gr.Number(value=0, precision=0, minimum=0, maximum=seed_hi, label="Seed")
                     random_seed = gr.Checkbox(value=False, label="Random seed")
             with gr.Row():
-                num_takes = gr.Slider(1, studio_api.MAX_TAKES, value=2, step=1, label="Takes")
+                num_takes = gr.Slider(1, studio_api.MAX_TAKES, value=2, step=1, label="Takes", elem_id="takes")
                 vary = gr.Radio(list(studio_api.VARY), value="seed", label="Takes differ by")
-                duration = _slider("duration", step=0.1, label="Duration (s)")
-                fps = _slider("fps", step=1, label="Frames per second")
+                duration = _slider("duration", step=0.1, label="Duration (s)", elem_id="duration")
+                fps = _slider("fps", step=1, label="Frames per second", elem_id="fps")
             with gr.Row():
                 aspect = gr.Radio(list(studio_api.ASPECTS), value="16:9", label="Aspect")
                 long_side = gr.Dropdown(list(LONG_SIDES), value=960, label="Size (longest side, px)")
         estimate_md = gr.Markdown(elem_id="estimate")
         go = gr.Button("Generate", variant="primary", elem_id="generate")
         status_md = gr.Markdown(elem_id="status")
-        videos, keeps = [], []
+        columns, videos, keeps = [], [], []
         with gr.Row(equal_height=True):
             for i in range(studio_api.MAX_TAKES):
-                with gr.Column(min_width=200):
-                    videos.append(gr.Video(label=f"Take {i + 1}", visible=i == 0, interactive=False, autoplay=False,
-                                           loop=True, elem_id=f"take-{i + 1}", buttons=["download"]))
-                    keeps.append(gr.Button(f"Keep take {i + 1}", size="sm"))
-        kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, elem_id="kept")
+                with gr.Column(min_width=200, visible=i == 0) as column:
+                    videos.append(gr.Video(label=f"Take {i + 1}", interactive=False, autoplay=False, loop=True,
+                                           elem_id=f"take-{i + 1}", buttons=["download"]))
+                    keeps.append(gr.Button(f"Keep take {i + 1}", size="sm", elem_id=f"keep-{i + 1}"))
+                columns.append(column)
+        kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
         recipes = gr.JSON(label="Recipes (seed, move, strength of each take)", open=False)
         with gr.Accordion("Finish", open=False, visible=False, elem_id="finish"):
             gr.Markdown("Captions, sound and aspect export will live here.")  # filled by the finishing stage
@@ -263,7 +269,7 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
         go.click(run, [photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
                        long_side], [*videos, depth_img, plan_md, status_md, recipes], api_name="generate",
                  preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render"
-                 ).then(take_slots, recipes, videos, api_visibility="private", queue=False, show_progress="hidden")
+                 ).then(take_slots, recipes, [*columns, *videos], api_visibility="private", queue=False, show_progress="hidden")
         for i, (video, keep) in enumerate(zip(videos, keeps)):
             keep.click(keep_take, [video, kept], kept, api_name=f"keep_take_{i + 1}", queue=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)

@@ -275,13 +275,13 @@ def build_scene(photo: photo_io.Photo, depth: DepthMap):
     return parallax.build_scene(photo, depth)
 
 
-def render_video(fitted: Fitted, settings: RenderSettings, out_dir: Path, progress: Optional[Progress]
+def render_video(fitted: Fitted, settings: RenderSettings, video: Path, progress: Optional[Progress]
                  ) -> tuple[Path, dict]:
-    """Render one take of ``fitted`` to ``out_dir/take.mp4``; returns its path and the renderer's recipe."""
+    """Render one take of ``fitted`` to the MP4 file ``video``; returns its path and the renderer's recipe."""
     from pipelines import render
 
-    take = render.render_take(fitted.photo, fitted.depth, settings, video=Path(out_dir) / "take.mp4",
-                              scene=fitted.scene, progress=progress)
+    take = render.render_take(fitted.photo, fitted.depth, settings, video=video, scene=fitted.scene,
+                              progress=progress)
     return Path(take.video), dict(take.recipe)
 
 
@@ -444,10 +444,10 @@ class Studio:
                     f"Take {_i + 1}/{len(settings)}: {msg or 'rendering'}")
 
             take_progress(0.0, "rendering")
-            take_dir = out_dir / f"take-{i + 1}"
-            take_dir.mkdir()
+            # A telling file name: kept takes are downloaded side by side.
+            name = f"take{i + 1}-{s.preset}-seed{s.seed}-strength{s.strength:.2f}.mp4"
             t_take = time.perf_counter()
-            video, recipe = self._render_fn(fitted, s, take_dir, take_progress)
+            video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
             self._learn_rate(time.perf_counter() - t_take, s)
             # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
             recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(crop_box(prepared.photo.size, size)),

@@ -42,9 +42,9 @@ def write_mp4(frames: np.ndarray, path: Path, fps: int) -> Path:
     return path
 
 
-def stub_render(fitted, settings, out_dir, progress):
+def stub_render(fitted, settings, video, progress):
     progress(0.5, "rendering")
-    path = write_mp4(stub_frames(fitted.photo.pixels, settings), Path(out_dir) / "take.mp4", settings.fps)
+    path = write_mp4(stub_frames(fitted.photo.pixels, settings), Path(video), settings.fps)
     progress(1.0, "encoding")
     return path, {"photo_sha256": fitted.photo.sha256}
 

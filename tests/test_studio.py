@@ -68,7 +68,7 @@ def test_generate_renders_takes_in_their_own_folders(studio, astronaut):
     assert [t.label for t in r.takes] == ["Take 1 - seed 3 - Dolly in - strength 0.30",
                                           "Take 2 - seed 4 - Dolly in - strength 0.30"]
     for t in r.takes:
-        assert t.video.parent.parent == r.out_dir
+        assert t.video.parent == r.out_dir and t.video.name.startswith(f"take{t.label[5]}-dolly-in-seed")
         frames = decode(t.video)
         assert frames.shape == (4, 54, 96, 3)
         recipe = json.loads(t.video.with_name(t.video.name + ".json").read_text())
