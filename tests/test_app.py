@@ -230,3 +230,16 @@ def test_python_app_py_honours_port_env(photo_file):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_readme_client_example_runs_as_written(server, photo_file, tmp_path, monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Python client"):]
+    code = section[section.index("```python") + len("```python"):]
+    code = code[:code.index("```")]
+    assert 'Client("http://127.0.0.1:7860/")' in code
+    (tmp_path / "photo.jpg").write_bytes(Path(photo_file).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    exec(code.replace("http://127.0.0.1:7860/", server), {})  # the server under test is on another port
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    assert decode(printed).shape == (120, 540, 960, 3)  # the defaults: 4 s at 30 fps, 16:9 at 960 px
