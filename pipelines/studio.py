@@ -393,6 +393,20 @@ class Studio:
         with self._rate_lock:
             self.seconds_per_mpix_frame = 0.5 * self.seconds_per_mpix_frame + 0.5 * rate
 
+    def plan(self, prompt: str = "", preset: Optional[str] = None,
+             strength: float = prompts.DEFAULT_STRENGTH) -> prompts.MotionPlan:
+        """The motion plan of a prompt; a hand-picked ``preset`` replaces the move, the words still set
+        the strength."""
+        names = self.preset_names()
+        plan = prompts.parse_prompt(prompt, base_strength=strength, presets=names)
+        if not preset:
+            return plan
+        if names is not None and preset not in names:
+            raise InputError(f"preset {preset!r} is unknown; choose one of {', '.join(names)}")
+        why = f"Preset {preset} chosen by hand; " + plan.explanation[0].lower() + plan.explanation[1:]
+        return prompts.MotionPlan(preset, plan.strength, prompts.plan_label(preset, plan.strength), why,
+                                  plan.words, False)
+
     def generate(self, photo: photo_io.PhotoLike | photo_io.Photo | None, prompt: str = "",
                  preset: Optional[str] = None, strength: float = prompts.DEFAULT_STRENGTH,
                  seed: Optional[int] = None, num_takes: int = 1, vary: str = "seed",
@@ -405,58 +419,53 @@ class Studio:
         seed: None draws a random seed (it is recorded in each take).
         aspect / long_side: output aspect ("photo", "16:9", "9:16", "1:1", "4:5") and longest side in px.
         duration / fps: None uses the schema defaults.
+        progress: ``progress(fraction, message)``; the first message is the time estimate.
         """
         t0 = time.perf_counter()
         say = progress or (lambda frac, msg: None)
 
         # 1. Validate everything before any heavy work, so bad values fail fast and clearly
         photo_obj = photo if isinstance(photo, photo_io.Photo) else self.load(photo)
-        names = self.preset_names()
-        plan = prompts.parse_prompt(prompt, base_strength=strength, presets=names)
-        if preset:
-            if names is not None and preset not in names:
-                raise InputError(f"preset {preset!r} is unknown; choose one of {', '.join(names)}")
-            plan = prompts.MotionPlan(preset, plan.strength, prompts.plan_label(preset, plan.strength),
-                                      f"Preset {preset} chosen by hand; " + plan.explanation[0].lower()
-                                      + plan.explanation[1:], plan.words, False)
-        if seed is None:
-            seed = random_seed()
+        plan = self.plan(prompt, preset, strength)
         size = output_size(photo_obj.size, aspect, long_side)
         timing = {k: v for k, v in (("duration", duration), ("fps", fps)) if v is not None}
+        seed = random_seed() if seed is None else seed
         settings = take_settings(plan, num_takes, seed, vary, width=size[0], height=size[1], **timing)
-        estimate = self.estimate(size[0], size[1], settings[0].num_frames, num_takes,
-                                 depth_cached=self.is_prepared(photo_obj))
-        say(0.0, f"About {estimate:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
+        secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.is_prepared(photo_obj))
+        say(0.0, f"About {secs:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
 
         # 2. Depth, once per photo
         prepared = self.prepare(photo_obj, progress=say)
-        # 3. Crop and resample to the output size, build the scene, once per photo and size
+        # 3. Crop and resample to the output size and build the scene, once per photo and size
         fitted = self.fitted(prepared, size, progress=say)
+        # 4. Render the takes into this request's own folder
         out_dir = self.new_output_dir()
-
-        # 4. Render the takes
-        takes = []
-        for i, s in enumerate(settings):
-            lo, hi = 0.1 + 0.9 * i / len(settings), 0.1 + 0.9 * (i + 1) / len(settings)
-
-            def take_progress(frac: float, msg: str = "", _i=i, _lo=lo, _hi=hi) -> None:
-                say(_lo + (_hi - _lo) * min(1.0, max(0.0, float(frac))),
-                    f"Take {_i + 1}/{len(settings)}: {msg or 'rendering'}")
-
-            take_progress(0.0, "rendering")
-            # A telling file name: kept takes are downloaded side by side.
-            name = f"take{i + 1}-{s.preset}-seed{s.seed}-strength{s.strength:.2f}.mp4"
-            t_take = time.perf_counter()
-            video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
-            self._learn_rate(time.perf_counter() - t_take, s)
-            # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
-            recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(crop_box(prepared.photo.size, size)),
-                          prompt=prompt, plan=plan.label, settings=s.model_dump(), video=Path(video).name)
-            Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
-            takes.append(TakeResult(Path(video), take_label(i, s), s, recipe))
+        takes = tuple(self._render_one(fitted, prepared, plan, prompt, s, i, len(settings), out_dir, say)
+                      for i, s in enumerate(settings))
         say(1.0, "Done")
-        return StudioResult(tuple(takes), plan, prepared, out_dir, prepared.notices,
-                            time.perf_counter() - t0, depth_preview(prepared.depth))
+        return StudioResult(takes, plan, prepared, out_dir, prepared.notices, time.perf_counter() - t0,
+                            depth_preview(prepared.depth))
+
+    def _render_one(self, fitted: Fitted, prepared: Prepared, plan: prompts.MotionPlan, prompt: str,
+                    s: RenderSettings, i: int, n: int, out_dir: Path, say: Progress) -> TakeResult:
+        lo, hi = 0.1 + 0.9 * i / n, 0.1 + 0.9 * (i + 1) / n
+
+        def take_progress(frac: float, msg: str = "") -> None:
+            frac = min(1.0, max(0.0, float(frac)))
+            # Frames stream into the encoder; after the last one only the encoder's tail is left.
+            say(lo + (hi - lo) * frac, f"Take {i + 1}/{n}: {'encoding' if frac >= 1.0 else msg or 'rendering'}")
+
+        take_progress(0.0, "rendering")
+        # A telling file name: kept takes are downloaded side by side.
+        name = f"take{i + 1}-{s.preset}-seed{s.seed}-strength{s.strength:.2f}.mp4"
+        t_take = time.perf_counter()
+        video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
+        self._learn_rate(time.perf_counter() - t_take, s)
+        # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
+        recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(crop_box(prepared.photo.size, (s.width, s.height))),
+                      prompt=prompt, plan=plan.label, settings=s.model_dump(), video=Path(video).name)
+        Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
+        return TakeResult(Path(video), take_label(i, s), s, recipe)
 
     @staticmethod
     def preset_names() -> Optional[tuple[str, ...]]:

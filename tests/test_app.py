@@ -62,10 +62,10 @@ def client(server):
 
 
 def call(client, photo, seed=5, takes=2, prompt="slow push in", strength=0.5, vary="seed", duration=0.5, fps=8,
-         aspect="16:9", long_side=128):
+         aspect="16:9", long_side=128, preset=app.FROM_PROMPT):
     from gradio_client import handle_file
 
-    return client.predict(handle_file(photo) if photo else None, prompt, app.FROM_PROMPT, strength, seed, False,
+    return client.predict(handle_file(photo) if photo else None, prompt, preset, strength, seed, False,
                           takes, vary, duration, fps, aspect, long_side, api_name="/generate")
 
 
@@ -130,6 +130,9 @@ def test_four_concurrent_clients_each_get_their_own_result(server, photo_file):
     (dict(long_side=100000), "long side"),
     (dict(seed=-3), "seed"),
     (dict(aspect="2:1"), "aspect"),
+    (dict(preset="warp"), "preset 'warp' is unknown"),
+    (dict(vary="colour"), "vary"),
+    (dict(duration="long"), "duration must be a number"),
 ])
 def test_bad_values_through_the_api_get_a_clear_message(client, photo_file, kwargs, message):
     from gradio_client.exceptions import AppError

@@ -80,6 +80,20 @@ def test_generate_renders_takes_in_their_own_folders(studio, astronaut):
     assert np.abs(decode(r.takes[1].video).astype(int) - want).mean() < 6
 
 
+def test_progress_reports_estimate_then_stages(studio, astronaut):
+    seen = []
+    studio.generate(astronaut, seed=1, num_takes=2, duration=0.25, fps=8, long_side=64,
+                    progress=lambda frac, msg: seen.append((frac, msg)))
+    msgs = [m for _, m in seen]
+    assert msgs[0].startswith("About ") and "2 take(s)" in msgs[0]
+    stages = ["Estimating depth", "Building the 3-D scene", "Take 1/2: rendering", "Take 1/2: encoding",
+              "Take 2/2: rendering", "Take 2/2: encoding", "Done"]
+    staged = [m for m in msgs if m in stages]
+    assert [m for k, m in enumerate(staged) if k == 0 or m != staged[k - 1]] == stages
+    fracs = [f for f, _ in seen]
+    assert fracs == sorted(fracs) and fracs[-1] == 1.0
+
+
 def test_depth_computed_once_per_photo(studio, depth_fn, astronaut, coffee):
     for seed in (1, 2):
         studio.generate(astronaut, seed=seed, duration=0.25, fps=8, long_side=64)
