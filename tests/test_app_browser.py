@@ -85,5 +85,6 @@ def test_no_photo_shows_a_clear_message(page):
     page.locator("#generate").click()
     toast = page.get_by_text("no photo given")
     toast.first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1200)  # let the toast slide in before the screenshot
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "no-photo.png"))
