@@ -74,6 +74,20 @@ def _num(value: Any, name: str) -> float:
         raise StudioError(f"{name} must be a number, got {value!r}") from None
 
 
+def _throttled(progress, step: float = 0.02):
+    """Forward ``(fraction, message)`` to ``gr.Progress`` only when the stage changes or the bar moves by
+    ``step``: the renderer reports every frame, and each update is a message to the browser."""
+    last = {"frac": -1.0, "stage": None}
+
+    def report(frac: float, msg: str) -> None:
+        stage = msg.split(":")[0] if msg.startswith("Take ") else msg
+        if stage != last["stage"] or frac - last["frac"] >= step or frac >= 1.0:
+            last.update(frac=frac, stage=stage)
+            progress(frac, desc=msg)
+
+    return report
+
+
 def describe_plan(prompt: str, preset: str, strength: float) -> str:
     """The motion plan the prompt makes, as Markdown ("**Dolly in - gentle**: ...")."""
     try:
@@ -124,7 +138,7 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
             strength=_num(strength, "strength"), seed=None if random_seed else _int(seed, "seed"),
             num_takes=n, vary=vary or "seed", duration=_num(duration, "duration"), fps=_int(fps, "fps"),
             aspect=aspect or "photo", long_side=_int(long_side, "output size"),
-            progress=lambda frac, msg: progress(frac, desc=msg))
+            progress=_throttled(progress))
     except StudioError as exc:
         raise _error(exc) from None
     except MemoryError:
@@ -284,5 +298,11 @@ def launch_kwargs() -> dict:
 
 
 if __name__ == "__main__":
+    import threading
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    build_demo().launch(**launch_kwargs())
+    studio = studio_api.Studio()
+    demo = build_demo(studio)
+    # Load the depth stack while the server starts, not during the first user's click.
+    threading.Thread(target=studio.warm_up, name="warm-up", daemon=True).start()
+    demo.launch(**launch_kwargs())

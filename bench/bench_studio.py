@@ -86,7 +86,9 @@ def bench_browser(url: str, runs: int, folder: Path) -> list[float]:
             page.locator("#generate").click()
             page.wait_for_function(READY, timeout=120_000, polling=20)
             times.append(time.perf_counter() - t0)
-            print(f"  browser run {i + 1}: {name} {px.shape[1]}x{px.shape[0]} -> playable in {times[-1]:.2f} s")
+            status = page.locator("#status").inner_text().strip()
+            print(f"  browser run {i + 1}: {name} {px.shape[1]}x{px.shape[0]} -> playable in {times[-1]:.2f} s"
+                  f" (server: {status})")
         page.screenshot(path=str(folder / "bench.png"))
         browser.close()
     return times
@@ -125,6 +127,8 @@ def main() -> None:
     try:
         print(f"app on 127.0.0.1:{port}; depth: {'stub' if args.stub_depth else 'real (empty cache)'}; "
               f"cpu cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
+        # As `python app.py` does at start: load the depth stack before the first click.
+        print(f"warm-up (depth stack import/load, once per server start): {studio.warm_up():.2f} s")
         browser = bench_browser(f"http://127.0.0.1:{port}/", args.runs, folder)
         cold, warm = bench_api(st.Studio(output_root=folder / "api", **kwargs), args.runs)
     finally:

@@ -352,6 +352,15 @@ class Studio:
         self._fitted.put(key, result)
         return result
 
+    def warm_up(self) -> float:
+        """Run the depth stage once on a small synthetic photo, so the first user does not wait for the
+        depth stack to import and load (several seconds). Returns the seconds it took."""
+        t0 = time.perf_counter()
+        ramp = np.linspace(0, 255, 64, dtype=np.float32)
+        pixels = np.dstack([np.add.outer(ramp, ramp) / 2, np.tile(ramp, (64, 1)), np.tile(ramp[:, None], (1, 64))])
+        self._depth_fn(photo_io.Photo(np.ascontiguousarray(pixels.astype(np.uint8))))
+        return time.perf_counter() - t0
+
     def is_prepared(self, photo: photo_io.Photo) -> bool:
         return self._prepared.get(photo.sha256) is not None
 
