@@ -16,7 +16,7 @@ from typing import Any, Optional
 import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything imports torch)
 from pipelines import prompt as prompts
 from pipelines import studio as studio_api
-from pipelines.errors import StudioError
+from pipelines.errors import InputError, StudioError
 from pipelines.schema import RenderSettings
 
 #: The preset dropdown's first choice: take the camera move from the prompt.
@@ -61,9 +61,9 @@ def _int(value: Any, name: str) -> int:
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise StudioError(f"{name} must be a whole number, got {value!r}") from None
+        raise InputError(f"{name} must be a whole number, got {value!r}") from None
     if not f.is_integer():
-        raise StudioError(f"{name} must be a whole number, got {value!r}")
+        raise InputError(f"{name} must be a whole number, got {value!r}")
     return int(f)
 
 
@@ -71,7 +71,7 @@ def _num(value: Any, name: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise StudioError(f"{name} must be a number, got {value!r}") from None
+        raise InputError(f"{name} must be a number, got {value!r}") from None
 
 
 def _throttled(progress, step: float = 0.02):
@@ -88,15 +88,13 @@ def _throttled(progress, step: float = 0.02):
     return report
 
 
-def describe_plan(prompt: str, preset: str, strength: float) -> str:
-    """The motion plan the prompt makes, as Markdown ("**Dolly in - gentle**: ...")."""
+def describe_plan(studio: studio_api.Studio, prompt: str, preset: str, strength: float) -> str:
+    """The motion plan the words make, as Markdown ("**Dolly in - gentle**: ..."), before any render."""
     try:
-        plan = prompts.parse_prompt(prompt, base_strength=_num(strength, "strength"),
-                                    presets=studio_api.Studio.preset_names())
+        plan = studio.plan(prompt or "", None if preset in (None, "", FROM_PROMPT) else preset,
+                           _num(strength, "strength"))
     except StudioError as exc:
         return f"**Plan:** {exc}"
-    if preset and preset != FROM_PROMPT:
-        return f"**{prompts.plan_label(preset, plan.strength)}** (preset chosen by hand; strength from your words)"
     return f"**{plan.label}**: {plan.explanation}"
 
 
@@ -150,7 +148,7 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
     first = result.takes[0].settings
     status = [f"{len(result.takes)} take(s) of {first.duration:g} s at {first.width}x{first.height}, "
               f"{first.fps} fps in {result.seconds:.1f} s."]
-    status += [f"Note: {n}" for n in result.notices]
+    status += [f"Note: {note}" for note in result.notices]
     # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
     recipes = [{"label": t.label, "settings": t.settings.model_dump(), "plan": result.plan.label,
                 "source_photo_sha256": t.recipe.get("source_photo_sha256"), "video": t.recipe.get("video")}
@@ -227,8 +225,8 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
                                  height=320, elem_id="photo")
                 prompt = gr.Textbox(label="Describe the motion", placeholder="slow push in toward the mountain",
                                     lines=1, elem_id="prompt")
-                plan_md = gr.Markdown(describe_plan("", FROM_PROMPT, RenderSettings.model_fields["strength"].default),
-                                      elem_id="plan")
+                plan_md = gr.Markdown(describe_plan(studio, "", FROM_PROMPT,
+                                                    RenderSettings.model_fields["strength"].default), elem_id="plan")
             with gr.Column(scale=1):
                 depth_img = gr.Image(label="Depth (white = near)", interactive=False, height=320, format="png",
                                      elem_id="depth")
@@ -259,7 +257,7 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
             for i in range(studio_api.MAX_TAKES):
                 with gr.Column(min_width=200, visible=i == 0) as column:
                     videos.append(gr.Video(label=f"Take {i + 1}", interactive=False, autoplay=False, loop=True,
-                                           elem_id=f"take-{i + 1}", buttons=["download"]))
+                                           height=360, elem_id=f"take-{i + 1}", buttons=["download"]))
                     keeps.append(gr.Button(f"Keep take {i + 1}", size="sm", elem_id=f"keep-{i + 1}"))
                 columns.append(column)
         kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
@@ -272,7 +270,8 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
         gr.on([demo.load, photo.change] + [c.change for c in settings], functools.partial(estimate_text, studio),
               [photo, *settings], estimate_md, api_name="estimate", preprocess=False, queue=False,
               show_progress="hidden")
-        gr.on([prompt.change, preset.change, strength.change], describe_plan, [prompt, preset, strength], plan_md,
+        gr.on([prompt.change, preset.change, strength.change], functools.partial(describe_plan, studio),
+              [prompt, preset, strength], plan_md,
               api_name="plan", queue=False, show_progress="hidden")
 
         def run(photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
@@ -283,7 +282,8 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
         go.click(run, [photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
                        long_side], [*videos, depth_img, plan_md, status_md, recipes], api_name="generate",
                  preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render"
-                 ).then(take_slots, recipes, [*columns, *videos], api_visibility="private", queue=False, show_progress="hidden")
+                 ).then(take_slots, recipes, [*columns, *videos], api_visibility="private", queue=False,
+                        show_progress="hidden")
         for i, (video, keep) in enumerate(zip(videos, keeps)):
             keep.click(keep_take, [video, kept], kept, api_name=f"keep_take_{i + 1}", queue=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)

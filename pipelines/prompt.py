@@ -39,30 +39,31 @@ MAX_PROMPT_CHARS = 2000
 # (preset, regex) in priority order. Strong phrases name a move; a later rule only wins if no earlier
 # one matched. Verbs allow inflections ("pushing", "pulls", "slides").
 _V = r"(?:s|es|ed|ing)?"
+_MOVE, _GLIDE, _FLY = r"mov(?:e|es|ed|ing)", r"glid(?:e|es|ing)", r"fl(?:y|ies|ying)"
+_LATERAL = rf"(?:pan|truck|slid(?:e|es|ing)|track|drift|{_MOVE}|{_GLIDE}|sweep|strafe|crab|travel){_V}[\s-]+"
+_VERTICAL = rf"(?:crane|boom|pedestal|tilt|{_MOVE}|float|{_FLY}|lift|drift|{_GLIDE}|go|pan){_V}[\s-]+"
+_OUTWARD = rf"(?:pull|dolly|{_MOVE}|track|{_FLY}|draw|back|push|step|drift|{_GLIDE}){_V}[\s-]+"
+_INWARD = rf"(?:push|dolly|{_MOVE}|track|{_FLY}|creep|drift|{_GLIDE}|step|close|go|head|travel){_V}[\s-]+"
 _STRONG: tuple[tuple[str, str], ...] = (
     ("dolly-zoom", r"\bvertigo\b|\bdolly[\s-]?zoom\b|\bhitchcock\b|\bzolly\b|\bcontra[\s-]?zoom\b"),
     ("ken-burns", r"\bken[\s-]?burns\b"),
-    ("orbit", rf"\borbit{_V}\b|\brevolv(?:e|es|ed|ing)\b|\barc{_V}[\s-]+(?:a)?round\b|\bcircl(?:e|es|ed|ing)\s+(?:a)?round\b"),
+    ("orbit", rf"\borbit{_V}\b|\brevolv(?:e|es|ed|ing)\b|\barc{_V}[\s-]+(?:a)?round\b"
+              rf"|\bcircl(?:e|es|ed|ing)\s+(?:a)?round\b"),
     ("circle", rf"\bcircl(?:e|es|ed|ing)\b|\bcircular\b|\bloop{_V}\b|\bswirl{_V}\b"),
     ("zoom-out", rf"\bzoom{_V}[\s-]+(?:back\s+)?out\b"),
     ("zoom-in", rf"\bzoom{_V}\b"),
-    ("dolly-out", rf"\b(?:pull|dolly|mov(?:e|es|ed|ing)|track|fl(?:y|ies|ying)|draw|back|push|step|drift|glid(?:e|es|ing)){_V}[\s-]+"
-                  rf"(?:back|out|away|backwards?)\b|\bretreat{_V}\b|\brec(?:ede|edes|eding)\b|\bwiden{_V}\b"),
-    ("dolly-in", rf"\b(?:push|dolly|mov(?:e|es|ed|ing)|track|fl(?:y|ies|ying)|creep|drift|glid(?:e|es|ing)|step|close|go|head|travel)"
-                 rf"{_V}[\s-]+(?:in\b|into\b|closer\b|forwards?\b|toward|towards\b|on\b)|\bapproach{_V}\b"),
-    ("truck-left", rf"\b(?:pan|truck|slid(?:e|es|ing)|track|drift|mov(?:e|es|ed|ing)|glid(?:e|es|ing)|sweep|strafe|crab|travel)"
-                   rf"{_V}[\s-]+(?:to\s+(?:the\s+)?)?left\b|\bleft\s*ward\w*|\bright\s+to\s+left\b"),
-    ("truck-right", rf"\b(?:pan|truck|slid(?:e|es|ing)|track|drift|mov(?:e|es|ed|ing)|glid(?:e|es|ing)|sweep|strafe|crab|travel)"
-                    rf"{_V}[\s-]+(?:to\s+(?:the\s+)?)?right\b|\bright\s*ward\w*|\bleft\s+to\s+right\b"),
-    ("pedestal-up", rf"\b(?:crane|boom|pedestal|tilt|mov(?:e|es|ed|ing)|float|fl(?:y|ies|ying)|lift|drift|glid(?:e|es|ing)|go|pan)"
-                    rf"{_V}[\s-]+up(?:wards?)?\b|\bascend{_V}\b|\bris(?:e|es|ing)\b|\brose\b"),
-    ("pedestal-down", rf"\b(?:crane|boom|pedestal|tilt|mov(?:e|es|ed|ing)|float|fl(?:y|ies|ying)|drift|glid(?:e|es|ing)|go|pan)"
-                      rf"{_V}[\s-]+down(?:wards?)?\b|\bdescend{_V}\b|\bsink{_V}\b|\bsank\b|\blower{_V}\b"),
+    ("dolly-out", rf"\b{_OUTWARD}(?:back|out|away|backwards?)\b|\bretreat{_V}\b|\brec(?:ede|edes|eding)\b"
+                  rf"|\bwiden{_V}\b"),
+    ("dolly-in", rf"\b{_INWARD}(?:in\b|into\b|closer\b|forwards?\b|toward|towards\b|on\b)|\bapproach{_V}\b"),
+    ("truck-left", rf"\b{_LATERAL}(?:to\s+(?:the\s+)?)?left\b|\bleft\s*ward\w*|\bright\s+to\s+left\b"),
+    ("truck-right", rf"\b{_LATERAL}(?:to\s+(?:the\s+)?)?right\b|\bright\s*ward\w*|\bleft\s+to\s+right\b"),
+    ("pedestal-up", rf"\b{_VERTICAL}up(?:wards?)?\b|\bascend{_V}\b|\bris(?:e|es|ing)\b|\brose\b"),
+    ("pedestal-down", rf"\b{_VERTICAL}down(?:wards?)?\b|\bdescend{_V}\b|\bsink{_V}\b|\bsank\b|\blower{_V}\b"),
 )
 _WEAK: tuple[tuple[str, str], ...] = (
     ("orbit", r"\b(?:a)?round\b"),
-    ("dolly-in", r"\btowards?\b|\bcloser\b|\bforwards?\b|\binto\b|\bpush{_V}\b|\bin\s+on\b".replace("{_V}", _V)),
-    ("dolly-out", r"\baway\b|\bbackwards?\b|\breveal\w*|\bpull{_V}\b".replace("{_V}", _V)),
+    ("dolly-in", rf"\btowards?\b|\bcloser\b|\bforwards?\b|\binto\b|\bpush{_V}\b|\bin\s+on\b"),
+    ("dolly-out", rf"\baway\b|\bbackwards?\b|\breveal\w*|\bpull{_V}\b"),
     ("truck-left", r"\bleft\b"),
     ("truck-right", r"\bright\b|\bpan\w*|\btruck\w*|\bslid(?:e|es|ing)\b|\bsweep\w*|\btrack\w*"),
     ("pedestal-up", r"\bup(?:wards?)?\b|\bhigher\b|\bcrane\b|\bboom\b"),

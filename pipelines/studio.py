@@ -471,7 +471,8 @@ class Studio:
         video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
         self._learn_rate(time.perf_counter() - t_take, s)
         # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
-        recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(crop_box(prepared.photo.size, (s.width, s.height))),
+        box = crop_box(prepared.photo.size, (s.width, s.height))
+        recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(box),
                       prompt=prompt, plan=plan.label, settings=s.model_dump(), video=Path(video).name)
         Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
         return TakeResult(Path(video), take_label(i, s), s, recipe)
