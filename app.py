@@ -293,8 +293,9 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
 def launch_kwargs() -> dict:
     """What ``python app.py`` passes to ``launch``: host and port stay None so Gradio reads
     GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860)."""
-    return dict(show_error=True, ssr_mode=False, mcp_server=False, footer_links=["api", "settings"],
-                allowed_paths=[tempfile.gettempdir()])
+    # No allowed_paths: returned files are copied into Gradio's own cache, and listing the temp folder
+    # there would serve every file in it to anyone.
+    return dict(show_error=True, ssr_mode=False, mcp_server=False, footer_links=["api", "settings"])
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ test does not depend on the depth estimator's speed. `test_python_app_py_honours
 `python app.py` itself, with the real depth stage.
 """
 import base64
+import tempfile
 import os
 import socket
 import subprocess
@@ -246,3 +247,19 @@ def test_readme_client_example_runs_as_written(server, photo_file, tmp_path, mon
     exec(code.replace("http://127.0.0.1:7860/", server), {})  # the server under test is on another port
     printed = capsys.readouterr().out.strip().splitlines()[-1]
     assert decode(printed).shape == (120, 540, 960, 3)  # the defaults: 4 s at 30 fps, 16:9 at 960 px
+
+
+def test_other_files_in_the_temp_folder_are_not_served(server, tmp_path):
+    import urllib.request
+    from urllib.error import HTTPError
+
+    secret = Path(tempfile.mkdtemp()) / "secret.txt"
+    secret.write_text("not for the web")
+    for route in ("gradio_api/file=", "file="):
+        try:
+            with urllib.request.urlopen(f"{server}{route}{secret}", timeout=10) as r:
+                body = r.read().decode(errors="replace")
+        except HTTPError as exc:
+            assert exc.code in (403, 404)
+        else:
+            assert "not for the web" not in body
