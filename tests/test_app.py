@@ -263,3 +263,10 @@ def test_other_files_in_the_temp_folder_are_not_served(server, tmp_path):
             assert exc.code in (403, 404)
         else:
             assert "not for the web" not in body
+
+
+def test_estimate_endpoint(client, photo_file):
+    from gradio_client import handle_file
+
+    text = client.predict(handle_file(photo_file), 3, 2.0, 24, "9:16", 640, api_name="/estimate")
+    assert "3 take(s) of 48 frames at 360x640" in text

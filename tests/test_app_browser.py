@@ -88,3 +88,13 @@ def test_no_photo_shows_a_clear_message(page):
     page.wait_for_timeout(1200)  # let the toast slide in before the screenshot
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "no-photo.png"))
+
+
+def test_example_fills_photo_and_prompt_and_estimate(page):
+    page.reload(wait_until="networkidle")
+    page.get_by_role("button", name="Rocket").click()
+    page.wait_for_selector("#photo img", timeout=30_000)
+    assert page.locator("#prompt textarea").input_value() == app.EXAMPLE_PROMPTS[3]
+    page.wait_for_function("() => document.querySelector('#plan').innerText.includes('Pedestal up')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#estimate').innerText.includes('960x540')",
+                           timeout=30_000)
