@@ -188,3 +188,23 @@ def test_error_unknown_preset(studio, astronaut, monkeypatch):
     monkeypatch.setattr(st.Studio, "preset_names", staticmethod(lambda: ("dolly-in",)))
     with pytest.raises(InputError, match="preset 'warp'"):
         studio.generate(astronaut, preset="warp")
+
+
+def test_concurrent_takes_of_one_photo_share_the_scene_and_match(tmp_path, astronaut):
+    """Real renderer: two threads rendering the same photo and size at once get the same frames as a
+    lone render (the shared, cached scene is read-only)."""
+    import threading
+
+    studio = st.Studio(output_root=tmp_path, depth_fn=CountingDepth())
+    kw = dict(prompt="orbit", seed=4, duration=0.5, fps=8, aspect="16:9", long_side=96)
+    alone = decode(studio.generate(astronaut, **kw).takes[0].video)
+    out = {}
+    threads = [threading.Thread(target=lambda k=k: out.update({k: studio.generate(astronaut, **kw)}))
+               for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert out[0].out_dir != out[1].out_dir
+    for r in out.values():
+        assert np.array_equal(decode(r.takes[0].video), alone)
