@@ -257,7 +257,7 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
             for i in range(studio_api.MAX_TAKES):
                 with gr.Column(min_width=200, visible=i == 0) as column:
                     videos.append(gr.Video(label=f"Take {i + 1}", interactive=False, autoplay=False, loop=True,
-                                           height=360, elem_id=f"take-{i + 1}", buttons=["download"]))
+                                           elem_id=f"take-{i + 1}", buttons=["download"]))
                     keeps.append(gr.Button(f"Keep take {i + 1}", size="sm", elem_id=f"keep-{i + 1}"))
                 columns.append(column)
         kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
