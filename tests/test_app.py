@@ -211,6 +211,8 @@ def test_import_app_loads_no_heavy_library():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.skipif(not hasattr(__import__("pipelines.depth").depth, "estimate"),
+                    reason="the depth stage (pipelines.depth.estimate) is not on this branch yet")
 def test_python_app_py_honours_port_env(photo_file):
     from gradio_client import Client
 
