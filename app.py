@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything imports torch)
-from pipelines import prompt as prompts
 from pipelines import studio as studio_api
 from pipelines.errors import InputError, StudioError
 from pipelines.schema import RenderSettings

@@ -5,11 +5,11 @@ test does not depend on the depth estimator's speed. `test_python_app_py_honours
 `python app.py` itself, with the real depth stage.
 """
 import base64
-import tempfile
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
