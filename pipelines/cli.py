@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 from pipelines.errors import StudioError
 
@@ -62,8 +63,15 @@ def _add_render(sub) -> None:
     move.add_argument("--camera-path", help="camera path JSON (DESIGN.md's camera contract)")
     schema.add_options(p, schema.RenderSettings, skip=("preset", "width", "height"))
     p.add_argument("--size", help="output size WxH [default: the photo's]")
-    p.add_argument("-o", "--output", help="video file to write (.mp4 H.264 or .webm VP9)")
+    p.add_argument("-o", "--output", help="video file to write (.mp4 H.264, .webm VP9, .gif)")
     p.add_argument("--frames-dir", help="folder for frame_0000.png, frame_0001.png, ...")
+    p.add_argument("--engine", default="parallax",
+                   help="parallax (default), or a generative engine: wan-vace, animatediff-depth, svd "
+                        "(needs a GPU and the weights; falls back to parallax with the reason)")
+    schema.add_options(p, schema.GenerativeSettings, skip=("engine",))
+    from pipelines import finish
+
+    finish.add_cli_options(p)
     p.set_defaults(run=_run_render)
 
 
@@ -88,6 +96,11 @@ def _run_render(args) -> int:
         cam = camera.load_path(args.camera_path)
         values.setdefault("fps", 30)
     settings = schema.validate(schema.RenderSettings, **values)
+    from pipelines import finish
+
+    finishing = finish.settings_from_args(args, out_path=args.output)  # bad text/audio fail before rendering
+    if finishing is not None and not args.output:
+        raise InputError("captions, sound, aspect and loop need a video to finish: add -o out.mp4")
     if args.depth:
         depth = load_depth(args.depth, size=photo.size)
     else:
@@ -96,7 +109,31 @@ def _run_render(args) -> int:
         depth = depth_stage.estimate(photo, estimator=args.estimator)
     for note in photo.notices + depth.notices:
         _notice(note)
-    take = render_take(photo, depth, settings, video=args.output, frames_dir=args.frames_dir, camera_path=cam)
+    video = args.output
+    if finishing is not None and args.output:
+        # The plain take is kept beside the finished file (re-finish it without rendering again).
+        out = Path(args.output)
+        video = out.with_name(out.stem + ".take.mp4")
+    if args.engine != "parallax":
+        from pipelines.generative_take import render_generative_take
+
+        if not args.output:
+            raise InputError(f"--engine {args.engine} writes a video: give -o take.mp4")
+        gen = schema.validate(schema.GenerativeSettings,
+                              **{**schema.picked(args, schema.GenerativeSettings), "engine": args.engine})
+        take = render_generative_take(photo, depth, settings, gen, video=video, camera_path=cam)
+        for note in take.notices[len(photo.notices + depth.notices):]:
+            _notice(note)
+    else:
+        take = render_take(photo, depth, settings, video=video, frames_dir=args.frames_dir, camera_path=cam)
+    if finishing is not None and take.video is not None:
+        notes: list[str] = []
+        final = finish.finish(take.video, finishing, args.output, fps=settings.fps, depth=depth.relative,
+                              loop_closed=take.path.loop, notices=notes)
+        for note in notes:
+            _notice(note)
+        print(final)
+        return 0
     print(take.video or take.frames_dir)
     return 0
 
@@ -116,3 +153,59 @@ def _run_presets(args) -> int:
 
 
 _COMMANDS += [_add_render, _add_presets]
+
+
+def _add_depth(sub) -> None:
+    from pipelines import depth, schema
+
+    p = sub.add_parser("depth", help="estimate (or import) and edit a photo's depth map",
+                       description="Write the photo's depth as a 16-bit PNG (white = near) or .npy z-depth.")
+    p.add_argument("photo", help="photo file")
+    p.add_argument("-o", "--output", required=True, help="depth file to write: .png (16-bit, white = near) or .npy")
+    p.add_argument("--estimator", default="auto", choices=depth.ESTIMATORS,
+                   help="depth estimator; auto = depth-anything-v2-small, or classical when offline [default auto]")
+    p.add_argument("--depth", default=None, help="edit this depth file (.png white = near, or .npy) instead of estimating")
+    p.add_argument("--mask", default=None, help="greyscale PNG, white = region that --push moves")
+    p.add_argument("--preview", default=None, help="also write a coloured preview PNG here")
+    p.add_argument("--cache-dir", default=None, help="depth cache folder [default ~/.cache/photo-studio/depth]")
+    schema.add_options(p, schema.DepthSettings)
+    p.set_defaults(run=_run_depth)
+
+
+def _run_depth(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from pipelines import depth, io, schema
+    from pipelines.errors import InputError
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".png", ".npy"):
+        raise InputError(f"output {args.output!r} must end in .png (16-bit, white = near) or .npy (z-depth)")
+    settings = schema.validate(schema.DepthSettings, **schema.picked(args, schema.DepthSettings))
+    photo = io.load_image(args.photo)
+    if args.depth:
+        dm = depth.load_depth(args.depth, size=photo.size)
+    else:
+        info = depth.estimator_info(args.estimator)
+        _notice(f"depth estimator {args.estimator}: {info.label}, licence {info.licence}")
+        dm = depth.estimate(photo, args.estimator, cache_dir=args.cache_dir)
+    mask = depth.load_mask(args.mask, photo.size) if args.mask else None
+    if mask is not None and settings.push == 0.0:
+        raise InputError("--mask selects the region that --push moves; give --push too (e.g. --push 0.2)")
+    dm = depth.apply_settings(dm, settings, mask=mask)
+    for msg in dm.notices:
+        _notice(msg)
+    if out.suffix.lower() == ".npy":
+        np.save(out, dm.z)
+    else:
+        depth.save_depth_png(dm, out)
+    if args.preview:
+        Image.fromarray(depth.preview(dm)).save(args.preview)
+    print(out)
+    return 0
+
+
+_COMMANDS.append(_add_depth)
