@@ -1,0 +1,495 @@
+"""The studio: one photo and a motion prompt in, several takes out. The Python API behind ``app.py``.
+
+A :class:`Studio` prepares each photo once (validated pixels and depth, kept in a small in-memory LRU keyed
+by the photo's pixel hash) and fits it to each output size once (crop to the aspect, resample, build the
+3-D scene), so every take and every later click on the same photo skips that work. Each request writes into
+its own fresh folder under ``output_root``; folders older than ``max_output_age_s`` are removed when a new
+one is made.
+
+The caches hold pure functions of the photo's pixels (nothing a user typed), so sharing them between users
+leaks nothing and changes no result; everything per request (settings, seeds, output folder) is passed in.
+
+Typical use::
+
+    studio = Studio()
+    result = studio.generate("photo.jpg", prompt="slow push in toward the mountain", num_takes=3)
+    for take in result.takes:
+        print(take.label, take.video)
+"""
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from pipelines import io as photo_io
+from pipelines import prompt as prompts
+from pipelines.depth import DepthMap
+from pipelines.errors import InputError
+from pipelines.schema import RenderSettings, validate
+
+#: ``progress(fraction in [0, 1], message)``; the app passes ``gr.Progress``.
+Progress = Callable[[float, str], None]
+
+#: Aspect choices, width:height. "photo" keeps the photo's own aspect.
+ASPECTS: dict[str, Optional[tuple[int, int]]] = {"photo": None, "16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1),
+                                                "4:5": (4, 5)}
+#: Longest side of the photo the studio keeps (larger ones are downscaled with a notice).
+MAX_PHOTO_SIDE = 4096
+#: Longest side of the image depth is estimated on: depth is smooth, and estimators work at ~0.5 MP anyway.
+DEPTH_SIDE = 1024
+#: How the takes of one click differ.
+VARY = ("seed", "strength")
+MAX_TAKES = 4
+#: Strength spread of a strength sweep around the planned strength (takes span plan +- this).
+SWEEP_HALF_WIDTH = 0.25
+
+# Time model for the estimate shown before rendering: seconds per megapixel-frame (render + encode) and
+# for depth. Starting values from bench/bench_studio.py on the 2-core build machine; a Studio refines the
+# render figure from the takes it has timed.
+SECONDS_PER_MPIX_FRAME = 0.05
+DEPTH_SECONDS = 1.5
+TAKE_OVERHEAD_SECONDS = 0.3
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A photo made ready once: pixels and depth.
+
+    photo: validated RGB photo, longest side <= MAX_PHOTO_SIDE.
+    depth: z-depth of the photo at DEPTH_SIDE resolution or less (same aspect as ``photo``).
+    key: sha256 of the photo's pixels (cache key, recorded in every recipe).
+    notices: what was changed on the way in (downscaled, flattened, depth fallback, ...).
+    """
+
+    photo: photo_io.Photo
+    depth: DepthMap
+    key: str
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A prepared photo cropped and resampled to one output size, with its scene.
+
+    photo: (height, width, 3) uint8 pixels exactly the output size.
+    depth: z-depth of the same size.
+    scene: the renderer's scene for (photo, depth), or None when the renderer builds its own.
+    """
+
+    photo: photo_io.Photo
+    depth: DepthMap
+    scene: Any = None
+
+    def __post_init__(self):
+        if self.photo.size != self.depth.size:
+            raise ValueError(f"photo {self.photo.size} and depth {self.depth.size} sizes differ")
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    """One rendered take: the video and what made it.
+
+    video: MP4 path (H.264, yuv420p) inside the request's output folder.
+    label: "Take 2 - seed 8 - Dolly in - strength 0.30" for users.
+    settings: the settings that ran (seed and strength included), enough to re-render it.
+    recipe: JSON-ready dict written next to the video: the renderer's recipe (fitted photo hash, camera
+        path, versions) plus the source photo's hash, the crop box, the prompt and the plan.
+    """
+
+    video: Path
+    label: str
+    settings: RenderSettings
+    recipe: dict
+
+
+@dataclass(frozen=True)
+class StudioResult:
+    """Everything one click produced."""
+
+    takes: tuple[TakeResult, ...]
+    plan: prompts.MotionPlan
+    prepared: Prepared
+    out_dir: Path
+    notices: tuple[str, ...] = ()
+    seconds: float = 0.0
+    depth_preview: Optional[np.ndarray] = field(default=None, repr=False)  # (H, W) uint8, white = near
+
+
+class _LRU:
+    """A small thread-safe LRU mapping; values must be immutable (they are shared between requests)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._data:
+                return None
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pure helpers
+
+def output_size(photo_size: tuple[int, int], aspect: str, long_side: int) -> tuple[int, int]:
+    """(width, height) of the output: ``aspect`` ("photo", "16:9", ...) with the longer side ``long_side``
+    pixels, both even (H.264 yuv420p needs even sizes)."""
+    if aspect not in ASPECTS:
+        raise InputError(f"aspect must be one of {list(ASPECTS)}, got {aspect!r}")
+    w_field, h_field = RenderSettings.model_fields["width"], RenderSettings.model_fields["height"]
+    lo = max(_bound(w_field, "ge"), _bound(h_field, "ge"))
+    hi = min(_bound(w_field, "le"), _bound(h_field, "le"))
+    if not isinstance(long_side, (int, float)) or not lo <= long_side <= hi:
+        raise InputError(f"output size (long side) must be {lo}..{hi} pixels, got {long_side!r}")
+    aw, ah = ASPECTS[aspect] or photo_size
+    scale = float(long_side) / max(aw, ah)
+    w, h = aw * scale, ah * scale
+
+    def even(x: float) -> int:
+        return max(2, int(round(x / 2.0)) * 2)
+
+    return even(w), even(h)
+
+
+def _bound(f, name: str):
+    for m in f.metadata:
+        if getattr(m, name, None) is not None:
+            return getattr(m, name)
+    raise KeyError(name)
+
+
+def crop_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Centred crop of an image of ``size`` (w, h) to the aspect of ``target`` (w, h), as fractions
+    (x0, y0, x1, y1) of the image, so the same box applies to maps of other resolutions."""
+    w, h = size
+    tw, th = target
+    if w * th > tw * h:  # image is wider than the target: trim the sides
+        frac = (tw * h) / (th * w)
+        return (0.5 - frac / 2, 0.0, 0.5 + frac / 2, 1.0)
+    frac = (th * w) / (tw * h)
+    return (0.0, 0.5 - frac / 2, 1.0, 0.5 + frac / 2)
+
+
+def _crop(arr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    h, w = arr.shape[:2]
+    x0, x1 = int(round(box[0] * w)), max(int(round(box[0] * w)) + 1, int(round(box[2] * w)))
+    y0, y1 = int(round(box[1] * h)), max(int(round(box[1] * h)) + 1, int(round(box[3] * h)))
+    return arr[y0:y1, x0:x1]
+
+
+def fit(prepared: Prepared, size: tuple[int, int]) -> tuple[photo_io.Photo, DepthMap]:
+    """Crop the prepared photo and depth to the aspect of ``size`` (w, h), centred, and resample both to
+    exactly ``size``."""
+    from PIL import Image
+
+    box = crop_box(prepared.photo.size, size)
+    pixels = _crop(prepared.photo.pixels, box)
+    if (pixels.shape[1], pixels.shape[0]) != size:
+        img = Image.fromarray(np.ascontiguousarray(pixels))
+        pixels = np.asarray(img.resize(size, Image.Resampling.LANCZOS))
+    z = np.ascontiguousarray(_crop(prepared.depth.z, box))
+    depth = DepthMap(z).resized(size)
+    return photo_io.Photo(np.ascontiguousarray(pixels)), DepthMap(depth.z)
+
+
+def take_settings(plan: prompts.MotionPlan, num_takes: int, seed: int, vary: str, **timing: Any
+                  ) -> list[RenderSettings]:
+    """The settings of each take: ``vary="seed"`` gives seeds seed, seed+1, ...; ``vary="strength"`` keeps
+    the seed and spreads strength evenly over plan.strength +- SWEEP_HALF_WIDTH (clipped to 0..1).
+    ``timing`` holds the other RenderSettings fields (duration, fps, width, height, fov_deg)."""
+    if not isinstance(num_takes, int) or isinstance(num_takes, bool) or not 1 <= num_takes <= MAX_TAKES:
+        raise InputError(f"number of takes must be 1..{MAX_TAKES}, got {num_takes!r}")
+    if vary not in VARY:
+        raise InputError(f"vary must be one of {list(VARY)}, got {vary!r}")
+    seed_hi = _bound(RenderSettings.model_fields["seed"], "le")
+    if vary == "strength" and num_takes > 1:
+        lo = max(0.0, plan.strength - SWEEP_HALF_WIDTH)
+        hi = min(1.0, plan.strength + SWEEP_HALF_WIDTH)
+        strengths = [round(float(s), 3) for s in np.linspace(lo, hi, num_takes)]
+        seeds = [seed] * num_takes
+    else:
+        strengths = [plan.strength] * num_takes
+        # wrap past the top only; a negative seed stays negative so the schema rejects it by name
+        seeds = [seed + i if seed + i <= seed_hi else seed + i - seed_hi - 1 for i in range(num_takes)]
+    return [validate(RenderSettings, preset=plan.preset, strength=s, seed=sd, **timing)
+            for s, sd in zip(strengths, seeds)]
+
+
+def random_seed() -> int:
+    """A fresh seed in the schema's range (recorded in the take, so the take stays reproducible)."""
+    return secrets.randbelow(int(_bound(RenderSettings.model_fields["seed"], "le")) + 1)
+
+
+def take_label(index: int, settings: RenderSettings) -> str:
+    return (f"Take {index + 1} - seed {settings.seed} - {prompts.preset_label(settings.preset)}"
+            f" - strength {settings.strength:.2f}")
+
+
+def estimate_seconds(width: int, height: int, num_frames: int, num_takes: int, depth_cached: bool = False,
+                     seconds_per_mpix_frame: float = SECONDS_PER_MPIX_FRAME) -> float:
+    """Rough wall time of one click: depth (unless cached) plus each take's render and encode."""
+    render = num_takes * (num_frames * width * height / 1e6 * seconds_per_mpix_frame + TAKE_OVERHEAD_SECONDS)
+    return render + (0.0 if depth_cached else DEPTH_SECONDS)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The seams to the other stages: one function each, so swapping an implementation is a one-line change.
+
+def estimate_depth(photo: photo_io.Photo) -> DepthMap:
+    """Depth of ``photo`` from the depth stage (learned model when available, classical fallback)."""
+    from pipelines import depth
+
+    return depth.estimate(photo, estimator="auto")
+
+
+def build_scene(photo: photo_io.Photo, depth: DepthMap):
+    """The renderer's scene for a fitted photo (built once per photo and size)."""
+    from pipelines import parallax
+
+    return parallax.build_scene(photo, depth)
+
+
+def render_video(fitted: Fitted, settings: RenderSettings, video: Path, progress: Optional[Progress]
+                 ) -> tuple[Path, dict]:
+    """Render one take of ``fitted`` to the MP4 file ``video``; returns its path and the renderer's recipe."""
+    from pipelines import render
+
+    take = render.render_take(fitted.photo, fitted.depth, settings, video=video, scene=fitted.scene,
+                              progress=progress)
+    return Path(take.video), dict(take.recipe)
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+class Studio:
+    """Photo in, takes out. Thread-safe: one instance serves every user of the app.
+
+    output_root: parent of the per-request output folders (default: a folder in the system temp dir).
+    max_output_age_s: output folders older than this are deleted when a new request starts.
+    cache_size: how many prepared photos (and, separately, fitted sizes) stay in memory.
+    depth_fn / scene_fn / render_fn: the stage seams (default: the functions above); tests inject stubs.
+    """
+
+    def __init__(self, output_root: str | Path | None = None, max_output_age_s: float = 3600.0,
+                 cache_size: int = 4, depth_fn: Callable[[photo_io.Photo], DepthMap] = estimate_depth,
+                 scene_fn: Optional[Callable] = build_scene, render_fn: Callable = render_video):
+        self.output_root = Path(output_root) if output_root else Path(tempfile.gettempdir()) / "photo-studio-takes"
+        self.max_output_age_s = float(max_output_age_s)
+        self._prepared = _LRU(cache_size)
+        self._fitted = _LRU(2 * cache_size)
+        self._depth_fn, self._scene_fn, self._render_fn = depth_fn, scene_fn, render_fn
+        self._rate_lock = threading.Lock()
+        self.seconds_per_mpix_frame = SECONDS_PER_MPIX_FRAME
+
+    # -- 1. the photo, once ------------------------------------------------------------------------------
+    def load(self, src: photo_io.PhotoLike | None) -> photo_io.Photo:
+        """Validate any photo source (path, bytes, PIL image, array) into a Photo."""
+        if src is None or (isinstance(src, str) and not src.strip()):
+            raise InputError("no photo given; upload a photo (JPEG, PNG or WebP) or pick an example")
+        return photo_io.load_image(src, max_side=MAX_PHOTO_SIDE)
+
+    def prepare(self, src: photo_io.PhotoLike | photo_io.Photo, progress: Optional[Progress] = None) -> Prepared:
+        """The photo with its depth, computed once per distinct photo and then served from memory."""
+        photo = src if isinstance(src, photo_io.Photo) else self.load(src)
+        key = photo.sha256
+        hit = self._prepared.get(key)
+        if hit is not None:
+            # Notices of this upload (e.g. "downscaled") still apply even when depth came from the cache.
+            return Prepared(hit.photo, hit.depth, key, tuple(dict.fromkeys(photo.notices + hit.notices)))
+        if progress:
+            progress(0.02, "Estimating depth")
+        small = photo
+        if max(photo.size) > DEPTH_SIDE:
+            s = DEPTH_SIDE / max(photo.size)
+            w, h = max(2, round(photo.size[0] * s)), max(2, round(photo.size[1] * s))
+            from PIL import Image
+
+            small = photo_io.Photo(np.asarray(Image.fromarray(photo.pixels).resize((w, h), Image.Resampling.BOX)))
+        depth = self._depth_fn(small)
+        if not isinstance(depth, DepthMap):
+            raise TypeError(f"depth_fn returned {type(depth).__name__}, not DepthMap")
+        prepared = Prepared(photo, depth, key, tuple(dict.fromkeys(photo.notices + depth.notices)))
+        self._prepared.put(key, prepared)
+        return prepared
+
+    def fitted(self, prepared: Prepared, size: tuple[int, int], progress: Optional[Progress] = None) -> Fitted:
+        """The prepared photo at one output size with its scene; cached per (photo, size)."""
+        key = (prepared.key, size)
+        hit = self._fitted.get(key)
+        if hit is not None:
+            return hit
+        if progress:
+            progress(0.08, "Building the 3-D scene")
+        photo, depth = fit(prepared, size)
+        scene = self._scene_fn(photo, depth) if self._scene_fn else None
+        result = Fitted(photo, depth, scene)
+        self._fitted.put(key, result)
+        return result
+
+    def warm_up(self) -> float:
+        """Run the depth stage once on a small synthetic photo, so the first user does not wait for the
+        depth stack to import and load (several seconds). Returns the seconds it took."""
+        t0 = time.perf_counter()
+        ramp = np.linspace(0, 255, 64, dtype=np.float32)
+        pixels = np.dstack([np.add.outer(ramp, ramp) / 2, np.tile(ramp, (64, 1)), np.tile(ramp[:, None], (1, 64))])
+        self._depth_fn(photo_io.Photo(np.ascontiguousarray(pixels.astype(np.uint8))))
+        return time.perf_counter() - t0
+
+    def is_prepared(self, photo: photo_io.Photo) -> bool:
+        return self._prepared.get(photo.sha256) is not None
+
+    # -- 2. output folders -------------------------------------------------------------------------------
+    def new_output_dir(self) -> Path:
+        """A fresh folder for one request; removes request folders older than ``max_output_age_s``."""
+        self.output_root.mkdir(parents=True, exist_ok=True)
+        self.cleanup()
+        path = self.output_root / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        path.mkdir()
+        return path
+
+    def cleanup(self, max_age_s: float | None = None) -> int:
+        """Delete request folders older than ``max_age_s`` (default ``max_output_age_s``); returns how many."""
+        max_age = self.max_output_age_s if max_age_s is None else max_age_s
+        now, removed = time.time(), 0
+        if not self.output_root.is_dir():
+            return 0
+        for child in self.output_root.iterdir():
+            try:
+                if child.is_dir() and now - child.stat().st_mtime > max_age:
+                    shutil.rmtree(child, ignore_errors=True)
+                    removed += 1
+            except FileNotFoundError:  # another request cleaned it first
+                continue
+        return removed
+
+    # -- 3. estimate and render --------------------------------------------------------------------------
+    def estimate(self, width: int, height: int, num_frames: int, num_takes: int, depth_cached: bool = False) -> float:
+        with self._rate_lock:
+            rate = self.seconds_per_mpix_frame
+        return estimate_seconds(width, height, num_frames, num_takes, depth_cached, rate)
+
+    def _learn_rate(self, seconds: float, settings: RenderSettings) -> None:
+        mpix_frames = settings.num_frames * settings.width * settings.height / 1e6
+        if mpix_frames < 5.0:  # small takes are all overhead; they say nothing about the per-pixel rate
+            return
+        rate = max(0.0, seconds - TAKE_OVERHEAD_SECONDS) / mpix_frames
+        with self._rate_lock:
+            self.seconds_per_mpix_frame = 0.5 * self.seconds_per_mpix_frame + 0.5 * rate
+
+    def plan(self, prompt: str = "", preset: Optional[str] = None,
+             strength: float = prompts.DEFAULT_STRENGTH) -> prompts.MotionPlan:
+        """The motion plan of a prompt; a hand-picked ``preset`` replaces the move, the words still set
+        the strength."""
+        names = self.preset_names()
+        plan = prompts.parse_prompt(prompt, base_strength=strength, presets=names)
+        if not preset:
+            return plan
+        if names is not None and preset not in names:
+            raise InputError(f"preset {preset!r} is unknown; choose one of {', '.join(names)}")
+        why = f"Preset {preset} chosen by hand; " + plan.explanation[0].lower() + plan.explanation[1:]
+        return prompts.MotionPlan(preset, plan.strength, prompts.plan_label(preset, plan.strength), why,
+                                  plan.words, False)
+
+    def generate(self, photo: photo_io.PhotoLike | photo_io.Photo | None, prompt: str = "",
+                 preset: Optional[str] = None, strength: float = prompts.DEFAULT_STRENGTH,
+                 seed: Optional[int] = None, num_takes: int = 1, vary: str = "seed",
+                 duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "photo",
+                 long_side: int = 960, progress: Optional[Progress] = None) -> StudioResult:
+        """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes.
+
+        preset: a camera preset name, or None to take the move from the prompt (the prompt's strength
+            words still apply to ``strength``).
+        seed: None draws a random seed (it is recorded in each take).
+        aspect / long_side: output aspect ("photo", "16:9", "9:16", "1:1", "4:5") and longest side in px.
+        duration / fps: None uses the schema defaults.
+        progress: ``progress(fraction, message)``; the first message is the time estimate.
+        """
+        t0 = time.perf_counter()
+        say = progress or (lambda frac, msg: None)
+
+        # 1. Validate everything before any heavy work, so bad values fail fast and clearly
+        photo_obj = photo if isinstance(photo, photo_io.Photo) else self.load(photo)
+        plan = self.plan(prompt, preset, strength)
+        size = output_size(photo_obj.size, aspect, long_side)
+        timing = {k: v for k, v in (("duration", duration), ("fps", fps)) if v is not None}
+        seed = random_seed() if seed is None else seed
+        settings = take_settings(plan, num_takes, seed, vary, width=size[0], height=size[1], **timing)
+        secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.is_prepared(photo_obj))
+        say(0.0, f"About {secs:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
+
+        # 2. Depth, once per photo
+        prepared = self.prepare(photo_obj, progress=say)
+        # 3. Crop and resample to the output size and build the scene, once per photo and size
+        fitted = self.fitted(prepared, size, progress=say)
+        # 4. Render the takes into this request's own folder
+        out_dir = self.new_output_dir()
+        takes = tuple(self._render_one(fitted, prepared, plan, prompt, s, i, len(settings), out_dir, say)
+                      for i, s in enumerate(settings))
+        say(1.0, "Done")
+        return StudioResult(takes, plan, prepared, out_dir, prepared.notices, time.perf_counter() - t0,
+                            depth_preview(prepared.depth))
+
+    def _render_one(self, fitted: Fitted, prepared: Prepared, plan: prompts.MotionPlan, prompt: str,
+                    s: RenderSettings, i: int, n: int, out_dir: Path, say: Progress) -> TakeResult:
+        lo, hi = 0.1 + 0.9 * i / n, 0.1 + 0.9 * (i + 1) / n
+
+        def take_progress(frac: float, msg: str = "") -> None:
+            frac = min(1.0, max(0.0, float(frac)))
+            # Frames stream into the encoder; after the last one only the encoder's tail is left.
+            say(lo + (hi - lo) * frac, f"Take {i + 1}/{n}: {'encoding' if frac >= 1.0 else msg or 'rendering'}")
+
+        take_progress(0.0, "rendering")
+        # A telling file name: kept takes are downloaded side by side.
+        name = f"take{i + 1}-{s.preset}-seed{s.seed}-strength{s.strength:.2f}.mp4"
+        t_take = time.perf_counter()
+        video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
+        self._learn_rate(time.perf_counter() - t_take, s)
+        # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
+        box = crop_box(prepared.photo.size, (s.width, s.height))
+        recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(box),
+                      prompt=prompt, plan=plan.label, settings=s.model_dump(), video=Path(video).name)
+        Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
+        return TakeResult(Path(video), take_label(i, s), s, recipe)
+
+    @staticmethod
+    def preset_names() -> Optional[tuple[str, ...]]:
+        """The camera presets that exist, or None before the camera stage is installed."""
+        try:
+            from pipelines import camera
+        except ImportError:
+            return None
+        return tuple(camera.list_presets())
+
+
+def depth_preview(depth: DepthMap) -> np.ndarray:
+    """(H, W) uint8 picture of the depth: white = near."""
+    rel = depth.relative
+    if not math.isfinite(float(rel.max())):
+        raise ValueError("depth has no finite values")
+    return np.round(rel * 255.0).astype(np.uint8)

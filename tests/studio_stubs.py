@@ -1,0 +1,57 @@
+"""Test stand-ins for the depth and render stages: fast, deterministic, and sensitive to seed and strength,
+so tests of the studio and the app check the plumbing with known answers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.depth import DepthMap
+
+
+class CountingDepth:
+    """Depth that is near at the bottom and far at the top; counts its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, photo):
+        self.calls += 1
+        w, h = photo.size
+        rel = np.repeat(np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None], w, axis=1)
+        return DepthMap.from_relative(rel)
+
+
+def stub_frames(photo_pixels: np.ndarray, settings) -> np.ndarray:
+    """(T, H, W, 3) uint8: the photo sliding sideways by a seed- and strength-dependent amount per frame."""
+    step = settings.strength * (1 + settings.seed % 7)
+    return np.stack([np.roll(photo_pixels, int(round(k * step)), axis=1) for k in range(settings.num_frames)])
+
+
+def write_mp4(frames: np.ndarray, path: Path, fps: int) -> Path:
+    import imageio_ffmpeg
+
+    h, w = frames.shape[1:3]
+    gen = imageio_ffmpeg.write_frames(str(path), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+                                      macro_block_size=2, quality=None, output_params=["-crf", "18"],
+                                      ffmpeg_log_level="error")
+    gen.send(None)
+    for f in frames:
+        gen.send(np.ascontiguousarray(f))
+    gen.close()
+    return path
+
+
+def stub_render(fitted, settings, video, progress):
+    progress(0.5, "rendering")
+    path = write_mp4(stub_frames(fitted.photo.pixels, settings), Path(video), settings.fps)
+    progress(1.0, "encoding")
+    return path, {"photo_sha256": fitted.photo.sha256}
+
+
+def decode(path) -> np.ndarray:
+    """(T, H, W, 3) uint8 frames of a video file."""
+    import av
+
+    with av.open(str(path)) as c:
+        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
