@@ -91,6 +91,14 @@ def _run_render(args) -> int:
         camera.get_preset(args.preset)  # unknown names fail before any work
     if args.size:
         values["width"], values["height"] = _parse_size(args.size)
+    if args.prompt and not args.preset and not args.camera_path:
+        # The words pick the move (and scale the strength) unless a preset or path says otherwise.
+        from pipelines.prompt import parse_prompt
+
+        base = values.get("strength", schema.RenderSettings.model_fields["strength"].default)
+        plan = parse_prompt(args.prompt, base_strength=base, presets=camera.list_presets())
+        values["preset"], values["strength"] = plan.preset, plan.strength
+        _notice(f"motion: {plan.label}: {plan.explanation}")
     cam = None
     if args.camera_path:
         cam = camera.load_path(args.camera_path)

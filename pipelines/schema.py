@@ -111,7 +111,8 @@ class GenerativeSettings(BaseModel):
 
     engine: str = Field("wan-vace", pattern=r"^[a-z0-9][a-z0-9-]*$",
                         description="generative backend (see presets/models/generative.json)")
-    prompt: str = Field("", max_length=2000, description="what should move and how it should look")
+    prompt: str = Field("", max_length=2000,
+                        description="the motion in words (picks the move when no --preset), and what the generative model draws")
     negative_prompt: str = Field("", max_length=2000, description="what the model should avoid")
     num_inference_steps: Optional[int] = Field(None, ge=1, le=150,
                                                description="denoising steps (default: the model preset's)")

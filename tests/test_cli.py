@@ -91,3 +91,13 @@ def test_bad_files_exit_2(inputs, tmp_path):
 def test_presets_command_lists_presets():
     r = run("presets")
     assert r.returncode == 0 and "dolly-zoom" in r.stdout and "ken-burns" in r.stdout
+
+
+def test_render_prompt_picks_the_move(inputs, tmp_path):
+    d, _ = inputs
+    r = run("render", d / "photo.png", "--depth", d / "depth.npy", "--prompt", "dramatic pull back",
+            "--duration", "0.2", "--fps", "10", "-o", tmp_path / "t.mp4")
+    assert r.returncode == 0, r.stderr
+    assert "Dolly out" in r.stderr
+    recipe = json.loads((tmp_path / "t.mp4.json").read_text())
+    assert recipe["settings"]["preset"] == "dolly-out" and recipe["settings"]["strength"] > 0.5
