@@ -55,3 +55,26 @@ def decode(path) -> np.ndarray:
 
     with av.open(str(path)) as c:
         return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_studio(output_root: Path, depth_fn):
+    """Start the app on a free 127.0.0.1 port around a Studio writing to ``output_root``; yield its URL."""
+    import app
+    from pipelines import studio as st
+
+    demo = app.build_demo(st.Studio(output_root=output_root, depth_fn=depth_fn))
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **app.launch_kwargs())
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

@@ -17,19 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from studio_stubs import CountingDepth, decode
+from studio_stubs import CountingDepth, decode, free_port, serve_studio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import app  # noqa: E402
-from pipelines import studio as st  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +39,7 @@ def depth_fn():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, depth_fn):
-    studio = st.Studio(output_root=tmp_path_factory.mktemp("takes"), depth_fn=depth_fn)
-    demo = app.build_demo(studio)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **app.launch_kwargs())
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    yield from serve_studio(tmp_path_factory.mktemp("takes"), depth_fn)
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from studio_stubs import CountingDepth
+from studio_stubs import CountingDepth, serve_studio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import app  # noqa: E402
-from pipelines import studio as st  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/studio-look")
@@ -24,15 +23,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chr
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from test_app import free_port
-
-    studio = st.Studio(output_root=tmp_path_factory.mktemp("takes"), depth_fn=CountingDepth())
-    demo = app.build_demo(studio)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **app.launch_kwargs())
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    yield from serve_studio(tmp_path_factory.mktemp("takes"), CountingDepth())
 
 
 @pytest.fixture(scope="module")

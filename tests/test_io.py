@@ -1,6 +1,4 @@
 """Photo and depth files: every common kind loads right; bad files fail with a clear, typed error."""
-import io
-
 import numpy as np
 import pytest
 from PIL import Image
