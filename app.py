@@ -10,13 +10,14 @@ import base64
 import functools
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Optional
 
 import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything imports torch)
 from pipelines import studio as studio_api
 from pipelines.errors import InputError, StudioError
-from pipelines.schema import RenderSettings
+from pipelines.schema import FinishSettings, GenerativeSettings, RenderSettings, bound
 
 #: The preset dropdown's first choice: take the camera move from the prompt.
 FROM_PROMPT = "from the prompt"
@@ -27,6 +28,12 @@ CONCURRENCY = int(os.environ.get("STUDIO_CONCURRENCY", "2"))
 #: scikit-image sample photos offered as one-click examples: (loader name, file name, label).
 EXAMPLES = (("astronaut", "astronaut.jpg", "Astronaut"), ("coffee", "coffee.jpg", "Coffee"),
             ("chelsea", "chelsea.jpg", "Chelsea the cat"), ("rocket", "rocket.jpg", "Rocket"))
+#: The finishing panel's sound choice that means "the audio file I uploaded".
+MY_AUDIO = "my audio file"
+#: The finishing panel's sound choices: none, the built-in beds, or the user's own file.
+SOUND_CHOICES = ("none", "wind", "rain", "sea", "pad", MY_AUDIO)
+#: Audio files the finishing panel accepts (ffmpeg reads them all).
+AUDIO_TYPES = [".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"]
 EXAMPLE_PROMPTS = ("slow push in toward her face", "orbit around the cup, gentle", "dramatic pull back",
                    "crane up along the rocket")
 
@@ -98,7 +105,7 @@ def describe_plan(studio: studio_api.Studio, prompt: str, preset: str, strength:
 
 
 def estimate_text(studio: studio_api.Studio, photo: Any, num_takes: float, duration: float, fps: float,
-                  aspect: str, long_side: Any) -> str:
+                  aspect: str, long_side: Any, engine: str = studio_api.PARALLAX) -> str:
     """Time estimate shown before rendering starts."""
     try:
         size = (4, 3)
@@ -112,17 +119,47 @@ def estimate_text(studio: studio_api.Studio, photo: Any, num_takes: float, durat
         frames = max(1, round(_num(duration, "duration") * _int(fps, "fps")))
         n = _int(num_takes, "number of takes")
         secs = studio.estimate(w, h, frames, n)
+        model = _model_estimate(studio, engine, frames, w, h, n)
     except Exception:  # an estimate is a hint; bad values get their message from Generate
         return ""
     return f"Estimated time: about {max(1, round(secs))} s for {n} take(s) of {frames} frames at {w}x{h} " \
-           f"(less when the depth of this photo is already computed)."
+           f"(less when the depth of this photo is already computed){model}."
+
+
+def _model_estimate(studio: studio_api.Studio, engine: str, frames: int, w: int, h: int, n: int) -> str:
+    """The generative model's share of the estimate, from its model card's published run."""
+    if not engine or engine == studio_api.PARALLAX or not studio.engine_status(engine).ok:
+        return ""
+    from pipelines import generative
+
+    secs = generative.estimate_seconds(engine, frames, h, w)
+    if secs is None:
+        return f", plus {engine}'s run (its model card gives no speed)"
+    gpu = (generative.get_preset(engine).reference_run or {}).get("gpu", "the model card's GPU")
+    return f", plus about {max(1, round(n * secs / 60))} min for {engine} on a GPU like {gpu}"
+
+
+def engine_note(studio: studio_api.Studio, engine: str) -> str:
+    """What the chosen engine will do here, as Markdown: ready, or why not and what would fix it."""
+    if not engine or engine == studio_api.PARALLAX:
+        return "Parallax engine: a 3-D camera move through the photo, on this machine's CPU, in seconds."
+    try:
+        status = studio.engine_status(engine)
+    except StudioError as exc:
+        return f"**Engine:** {exc}"
+    if status.ok:
+        return (f"**{engine}: ready.** {status.reason}. Each take is the parallax take redrawn by the model, "
+                "steered by your words; expect minutes per take.")
+    return (f"**{engine} cannot run here:** {status.reason}. To use it: {status.fix}. "
+            "Generate still works: you get the parallax takes, with this reason beside them.")
 
 
 def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, strength: float, seed: Any,
              random_seed: bool, num_takes: Any, vary: str, duration: Any, fps: Any, aspect: str, long_side: Any,
-             progress=None):
-    """One click: N takes. Returns the four take slots, the depth picture, the plan, the status and the
-    takes' recipes (JSON)."""
+             engine: str = studio_api.PARALLAX, negative_prompt: str = "", progress=None,
+             cancel: Optional[threading.Event] = None):
+    """One click: N takes. Returns the four take slots, the depth picture, the plan, the status, the
+    takes' recipes (JSON) and the takes' paths (for the session's state: what Keep may keep)."""
     import gradio as gr
 
     if progress is None:
@@ -135,7 +172,8 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
             strength=_num(strength, "strength"), seed=None if random_seed else _int(seed, "seed"),
             num_takes=n, vary=vary or "seed", duration=_num(duration, "duration"), fps=_int(fps, "fps"),
             aspect=aspect or "photo", long_side=_int(long_side, "output size"),
-            progress=_throttled(progress))
+            engine=engine or studio_api.PARALLAX, negative_prompt=negative_prompt or "",
+            progress=_throttled(progress), cancel=cancel)
     except StudioError as exc:
         raise _error(exc) from None
     except MemoryError:
@@ -149,11 +187,12 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
               f"{first.fps} fps in {result.seconds:.1f} s."]
     status += [f"Note: {note}" for note in result.notices]
     # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
-    recipes = [{"label": t.label, "settings": t.settings.model_dump(), "plan": result.plan.label,
+    recipes = [{"label": t.label, "engine": t.recipe.get("engine", studio_api.PARALLAX),
+                "settings": t.settings.model_dump(), "plan": result.plan.label,
                 "source_photo_sha256": t.recipe.get("source_photo_sha256"), "video": t.recipe.get("video")}
                for t in result.takes]
     return (*paths, result.depth_preview, f"**{result.plan.label}**: {result.plan.explanation}",
-            "\n\n".join(status), recipes)
+            "\n\n".join(status), recipes, [str(t.video) for t in result.takes])
 
 
 def take_slots(recipes: Optional[list]) -> list:
@@ -167,14 +206,67 @@ def take_slots(recipes: Optional[list]) -> list:
             + [gr.Video(label=recipes[i]["label"]) if i < len(recipes) else gr.Video() for i in range(n)])
 
 
-def keep_take(video: Optional[str], kept: Optional[list]) -> list:
-    """Add a take to the kept list (per browser session)."""
+def keep_take(studio: studio_api.Studio, index: int, takes: Optional[list], kept: Optional[list]):
+    """Keep take ``index`` (0-based) of this session's latest click. Returns the kept paths (session
+    state), the kept files (downloads), and the finishing panel's take choice and accordion, opened."""
     import gradio as gr
 
-    if not video:
-        raise gr.Error("this take slot is empty; generate first")
+    takes = list(takes or [])
+    if index >= len(takes):
+        raise gr.Error(f"there is no take {index + 1}; generate first", title="Nothing to keep")
+    try:
+        path = str(studio.keep(takes[index]))
+    except StudioError as exc:
+        raise gr.Error(str(exc), title="Cannot keep this take") from None
     kept = list(kept or [])
-    return kept if video in kept else kept + [video]
+    if path not in kept:
+        kept.append(path)
+    choices = [kept_label(i, p) for i, p in enumerate(kept)]
+    return kept, kept, gr.Dropdown(choices=choices, value=kept_label(kept.index(path), path)), gr.Accordion(open=True)
+
+
+def kept_label(index: int, path: str) -> str:
+    """How kept take ``index`` (0-based) is named in the finishing panel: "2. take1-orbit-seed7-....mp4"
+    (the number keeps two takes with the same settings apart)."""
+    return f"{index + 1}. {Path(path).name}"
+
+
+def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[list], caption: str, title: str,
+                caption_position: str, sound: str, audio_file: Optional[str], volume: Any, aspect: str,
+                reframe: str, fmt: str, loop: str, progress=None):
+    """Finish one of this session's kept takes (``take``: its label in the panel, or empty for the take
+    kept last). Returns the preview video (MP4/WebM), the preview image (GIF), the finished file to
+    download, and a status line."""
+    import gradio as gr
+
+    if progress is None:
+        progress = gr.Progress()
+    kept = list(kept or [])
+    if not kept:
+        raise gr.Error("keep a take first (the Keep button under it), then finish it", title="Nothing to finish")
+    labels = [kept_label(i, p) for i, p in enumerate(kept)]
+    if take and take not in labels:
+        raise gr.Error(f"{take!r} is not one of your kept takes; choose one of: {', '.join(labels)}",
+                       title="Cannot finish")
+    path = kept[labels.index(take)] if take else kept[-1]  # no choice: the take kept last
+    if sound == MY_AUDIO and not audio_file:
+        raise gr.Error("upload an audio file (wav, mp3, m4a, ogg), or choose a built-in sound", title="No audio file")
+    audio = audio_file if sound == MY_AUDIO else (None if sound in (None, "", "none") else sound)
+    try:
+        result = studio.finish(path, caption=(caption or "").strip() or None, title=(title or "").strip() or None,
+                               caption_position=caption_position or "bottom", audio=audio,
+                               volume=_num(volume, "volume"), aspect=aspect or "original",
+                               reframe=reframe or "subject", format=fmt or "mp4", loop=loop or "none",
+                               progress=_throttled(progress))
+    except StudioError as exc:
+        raise gr.Error(f"{exc}. Your kept takes are unchanged.", title="Cannot finish") from None
+    path = result.path
+    size = path.stat().st_size
+    status = [f"Finished {path.name} ({size / 1e6:.1f} MB)." if size >= 1e5 else
+              f"Finished {path.name} ({size / 1e3:.0f} kB)."]
+    status += [f"Note: {note}" for note in result.notices]
+    is_gif = path.suffix == ".gif"
+    return (None if is_gif else str(path)), (str(path) if is_gif else None), str(path), "\n\n".join(status)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -198,14 +290,65 @@ def _example_photos() -> list[str]:
     return paths
 
 
-def _slider(name: str, **kwargs):
-    """A slider whose range and help come from the schema field ``name``."""
+def _slider(name: str, model=RenderSettings, **kwargs):
+    """A slider whose range and help come from the field ``name`` of the schema ``model``."""
     import gradio as gr
 
-    f = RenderSettings.model_fields[name]
-    lo = studio_api._bound(f, "ge")
-    hi = studio_api._bound(f, "le")
+    f = model.model_fields[name]
+    lo, hi = bound(model, name, "ge"), bound(model, name, "le")
     return gr.Slider(lo, hi, value=kwargs.pop("value", f.default), info=f.description, **kwargs)
+
+
+def _choices(name: str, model=FinishSettings) -> list[str]:
+    """The allowed values of a Literal field of the schema (e.g. FinishSettings.aspect)."""
+    import typing
+
+    ann = model.model_fields[name].annotation
+    args = [a for a in typing.get_args(ann) if a is not type(None)]
+    if len(args) == 1 and typing.get_origin(args[0]) is typing.Literal:  # Optional[Literal[...]]
+        args = list(typing.get_args(args[0]))
+    return list(args)
+
+
+def _finish_panel(studio: studio_api.Studio, kept_state):
+    """The Finish accordion: a kept take in, caption, sound, aspect, format and loop, a file out.
+    Returns (accordion, take choice, finish button, inputs, outputs) for the wiring."""
+    import gradio as gr
+
+    text_limit = {name: bound(FinishSettings, name, "max_length") for name in ("caption", "title")}
+    with gr.Accordion("Finish: caption, sound, aspect, format, loop", open=False, elem_id="finish") as panel:
+        gr.Markdown("Keep a take above, then finish it for posting. The kept take itself is never changed.")
+        with gr.Row():
+            # Custom values pass, so a wrong name gets the handler's message (which lists the kept takes).
+            take = gr.Dropdown([], label="Take to finish", elem_id="finish-take", scale=2, allow_custom_value=True,
+                               info="empty: the take kept last")
+            aspect = gr.Radio(_choices("aspect"), value="original", label="Aspect", elem_id="finish-aspect")
+            reframe = gr.Radio(_choices("reframe"), value="subject", label="Reframe",
+                               info=FinishSettings.model_fields["reframe"].description)
+        with gr.Row():
+            caption = gr.Textbox(label="Caption", max_length=text_limit["caption"], elem_id="finish-caption",
+                                 placeholder="Golden hour")
+            title = gr.Textbox(label="Title", max_length=text_limit["title"], elem_id="finish-title")
+            position = gr.Radio(["top", "centre", "bottom"], value="bottom", label="Caption position")
+        with gr.Row():
+            sound = gr.Dropdown(list(SOUND_CHOICES), value="none", label="Sound", elem_id="finish-sound",
+                                info="a built-in bed (made from a seed, no downloads) or your own file")
+            audio_file = gr.File(label="Your audio file", file_types=AUDIO_TYPES, type="filepath", height=90,
+                                 elem_id="finish-audio")
+            volume = _slider("volume", FinishSettings, step=0.05, label="Volume")
+        with gr.Row():
+            fmt = gr.Radio(_choices("format"), value="mp4", label="Format", elem_id="finish-format")
+            loop = gr.Radio(_choices("loop"), value="none", label="Loop", elem_id="finish-loop",
+                            info=FinishSettings.model_fields["loop"].description)
+        button = gr.Button("Finish", variant="primary", elem_id="finish-button")
+        status = gr.Markdown(elem_id="finish-status")
+        with gr.Row():
+            video = gr.Video(label="Finished", interactive=False, loop=True, elem_id="finished", buttons=["download"])
+            gif = gr.Image(label="Finished GIF", interactive=False, type="filepath", elem_id="finished-gif")
+            download = gr.File(label="Download", interactive=False, elem_id="finished-file")
+    audio_file.upload(lambda: MY_AUDIO, None, sound, queue=False, api_visibility="private")
+    inputs = [take, kept_state, caption, title, position, sound, audio_file, volume, aspect, reframe, fmt, loop]
+    return panel, take, button, inputs, [video, gif, download, status]
 
 
 def build_demo(studio: Optional[studio_api.Studio] = None):
@@ -214,7 +357,7 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
 
     studio = studio or studio_api.Studio()
     names = studio_api.Studio.preset_names() or ()
-    seed_hi = studio_api._bound(RenderSettings.model_fields["seed"], "le")
+    seed_hi = bound(RenderSettings, "seed", "le")
 
     with gr.Blocks(title="Photo-to-video studio", delete_cache=(900, 3600)) as demo:
         gr.Markdown("# Photo-to-video studio\nOne photo and a few words in, several short camera moves out.")
@@ -248,9 +391,21 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
             with gr.Row():
                 aspect = gr.Radio(list(studio_api.ASPECTS), value="16:9", label="Aspect")
                 long_side = gr.Dropdown(list(LONG_SIDES), value=960, label="Size (longest side, px)")
+            with gr.Row():
+                engine = gr.Dropdown(studio_api.engines(), value=studio_api.PARALLAX, label="Engine",
+                                     elem_id="engine", scale=1)
+                with gr.Column(scale=2):
+                    engine_md = gr.Markdown(engine_note(studio, studio_api.PARALLAX), elem_id="engine-note")
+                    negative_prompt = gr.Textbox(label="Negative prompt (what the model should avoid)", lines=1,
+                                                 max_length=bound(GenerativeSettings, "negative_prompt", "max_length"),
+                                                 visible=False, elem_id="negative-prompt")
         estimate_md = gr.Markdown(elem_id="estimate")
-        go = gr.Button("Generate", variant="primary", elem_id="generate")
+        with gr.Row():
+            go = gr.Button("Generate", variant="primary", elem_id="generate", scale=4)
+            stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
         status_md = gr.Markdown(elem_id="status")
+        take_paths = gr.State([])  # this session's latest takes (server paths): what Keep may keep
+        kept_paths = gr.State([])  # this session's kept takes
         columns, videos, keeps = [], [], []
         with gr.Row(equal_height=True):
             for i in range(studio_api.MAX_TAKES):
@@ -261,11 +416,10 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
                 columns.append(column)
         kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
         recipes = gr.JSON(label="Recipes (seed, move, strength of each take)", open=False)
-        with gr.Accordion("Finish", open=False, visible=False, elem_id="finish"):
-            gr.Markdown("Captions, sound and aspect export will live here.")  # filled by the finishing stage
+        panel, finish_take, finish_button, finish_inputs, finish_outputs = _finish_panel(studio, kept_paths)
 
         # Wiring
-        settings = [num_takes, duration, fps, aspect, long_side]
+        settings = [num_takes, duration, fps, aspect, long_side, engine]
         gr.on([demo.load, photo.change] + [c.change for c in settings], functools.partial(estimate_text, studio),
               [photo, *settings], estimate_md, api_name="estimate", preprocess=False, queue=False,
               show_progress="hidden")
@@ -273,18 +427,59 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
               [prompt, preset, strength], plan_md,
               api_name="plan", queue=False, show_progress="hidden")
 
+        engine.change(lambda e: (engine_note(studio, e), gr.Textbox(visible=e != studio_api.PARALLAX)), engine,
+                      [engine_md, negative_prompt], api_name="engine_status", queue=False, show_progress="hidden")
+
+        # Stop: each session's running click has an Event the Stop button sets (the model stops at its
+        # next step, and no further take starts; what is made so far is delivered).
+        running: dict[str, threading.Event] = {}
+
+        def with_request(fn):
+            # Gradio passes gr.Request to a parameter typed as such; this module's annotations are strings.
+            fn.__annotations__["request"] = gr.Request
+            return fn
+
+        @with_request
         def run(photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
-                long_side, progress=gr.Progress()):
-            return generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
-                            duration, fps, aspect, long_side, progress=progress)
+                long_side, engine=None, negative_prompt=None, request: gr.Request = None, progress=gr.Progress()):
+            cancel = threading.Event()
+            key = getattr(request, "session_hash", None) or str(id(cancel))
+            running[key] = cancel
+            try:
+                return generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
+                                duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
+                                cancel=cancel)
+            finally:
+                if running.get(key) is cancel:
+                    del running[key]
+
+        @with_request
+        def stop_run(request: gr.Request):
+            cancel = running.get(getattr(request, "session_hash", None) or "")
+            if cancel is None:
+                return gr.Markdown()
+            cancel.set()
+            return "Stopping: the takes made so far are delivered."
 
         go.click(run, [photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
-                       long_side], [*videos, depth_img, plan_md, status_md, recipes], api_name="generate",
+                       long_side, engine, negative_prompt],
+                 [*videos, depth_img, plan_md, status_md, recipes, take_paths], api_name="generate",
                  preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render"
                  ).then(take_slots, recipes, [*columns, *videos], api_visibility="private", queue=False,
                         show_progress="hidden")
-        for i, (video, keep) in enumerate(zip(videos, keeps)):
-            keep.click(keep_take, [video, kept], kept, api_name=f"keep_take_{i + 1}", queue=False)
+        stop.click(stop_run, None, status_md, api_name="stop", queue=False, show_progress="hidden")
+        for i, keep in enumerate(keeps):
+            keep.click(functools.partial(keep_take, studio, i), [take_paths, kept_paths],
+                       [kept_paths, kept, finish_take, panel], api_name=f"keep_take_{i + 1}", queue=False)
+
+        def run_finish(take=None, kept=None, caption="", title="", caption_position="bottom", sound="none",
+                       audio_file=None, volume=1.0, aspect="original", reframe="subject", format="mp4", loop="none",
+                       progress=gr.Progress()):
+            return finish_kept(studio, take, kept, caption, title, caption_position, sound, audio_file, volume,
+                               aspect, reframe, format, loop, progress=progress)
+
+        finish_button.click(run_finish, finish_inputs, finish_outputs, api_name="finish",
+                            concurrency_limit=CONCURRENCY, concurrency_id="render")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)
     return demo
 

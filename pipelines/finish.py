@@ -262,6 +262,41 @@ def finish(video_or_frames: VideoSource, settings: FinishSettings, out_path: str
     return out
 
 
+def finish_take(video: str | os.PathLike, settings: FinishSettings, out_path: str | os.PathLike, *,
+                progress: Optional[Progress] = None, notices: Optional[list[str]] = None) -> Path:
+    """Finish a take written by ``render_take`` (or the studio) into ``out_path``: like :func:`finish`,
+    with the frame rate, whether the camera path is closed, and the depth for a "subject" reframe read
+    from the files beside the take (``<video>.json``, ``<video>.depth.png``). A take without them is
+    finished as a plain video (centred reframe, crossfaded loop)."""
+    video = Path(video)
+    fps, loop_closed, depth, own = None, False, None, []
+    recipe_file = Path(str(video) + ".json")
+    if recipe_file.is_file():
+        import json
+
+        try:
+            recipe = json.loads(recipe_file.read_text())
+            fps = recipe.get("settings", {}).get("fps")
+            loop_closed = bool(recipe.get("camera_path", {}).get("loop", False))
+        except (ValueError, AttributeError):
+            own.append(f"{recipe_file.name} is not a take recipe; {video.name} was finished as a plain video")
+    depth_file = Path(str(video) + ".depth.png")
+    if depth_file.is_file():
+        from PIL import Image
+
+        with Image.open(depth_file) as img:
+            arr = np.asarray(img)
+        depth = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max if arr.dtype.kind == "u" else 1)
+    out = finish(video, settings, out_path, fps=fps, depth=depth, loop_closed=loop_closed, progress=progress,
+                 notices=own)
+    for msg in own:
+        if notices is not None:
+            notices.append(msg)
+        else:
+            warnings.warn(msg, UserWarning, stacklevel=2)
+    return out
+
+
 def _resolve_format(settings: FinishSettings, out: Path) -> str:
     by_ext = FORMATS.get(out.suffix.lower())
     if out.suffix and by_ext is None:

@@ -7,7 +7,6 @@ model's draft, and what the user gets when the model cannot run), then redrawn b
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
@@ -57,7 +56,7 @@ def render_generative_take(photo, depth, settings, gen: GenerativeSettings, *,
     recipe records the engine and the generative settings that actually ran (``engine`` is "parallax"
     when the model could not run; the notices say why)."""
     from pipelines import camera, parallax
-    from pipelines.render import Take, recipe_for
+    from pipelines.render import Take, recipe_for, write_sidecars
     from pipelines.video import write_video
 
     report = progress or (lambda f, msg: None)
@@ -82,7 +81,7 @@ def render_generative_take(photo, depth, settings, gen: GenerativeSettings, *,
     recipe = recipe_for(photo, depth, settings, path, engine=result.settings["engine"])
     recipe["generative"] = {**gen.model_dump(), **result.settings}
     out = write_video(iter(result.frames), video, settings.fps)
-    Path(str(out) + ".json").write_text(json.dumps(recipe, indent=1))
+    write_sidecars(out, recipe, depth)
     report(1.0, "done")
     return Take(video=Path(out), frames_dir=None, path=path, settings=settings, recipe=recipe,
                 notices=tuple(photo.notices) + tuple(depth.notices) + result.notices)

@@ -49,6 +49,16 @@ def recipe_for(photo: Photo, depth: DepthMap, settings: RenderSettings, path: Ca
     }
 
 
+def write_sidecars(video: str | os.PathLike, recipe: dict, depth: DepthMap) -> None:
+    """Write what finishing needs beside a take's video: ``<video>.json`` (the recipe: settings, camera
+    path, whether it loops) and ``<video>.depth.png`` (frame 0's relative depth, 16-bit, white = near,
+    which a "subject" reframe centres on)."""
+    from pipelines.depth import save_depth_png
+
+    Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
+    save_depth_png(depth, str(video) + ".depth.png")
+
+
 def _write_pngs(frames: Iterator[np.ndarray], folder: Path) -> Iterator[np.ndarray]:
     import cv2
 
@@ -66,7 +76,7 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
     """Render one take of ``photo`` to ``video`` (.mp4/.webm) and/or PNG frames in ``frames_dir``.
 
     ``camera_path`` overrides the preset; ``scene`` reuses a scene already built for this photo (every
-    take of a photo shares one). Writes ``<video>.json`` with the recipe beside the video.
+    take of a photo shares one). Writes the recipe and frame 0's depth beside the video (:func:`write_sidecars`).
     """
     if video is None and frames_dir is None:
         raise InputError("nothing to write: give a video file (-o take.mp4) and/or a frames folder")
@@ -97,7 +107,7 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
         from pipelines.video import write_video
 
         video = write_video(frames, video, settings.fps)
-        Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
+        write_sidecars(video, recipe, depth)
     else:
         for _ in frames:
             pass

@@ -64,6 +64,25 @@ class CameraPreset(BaseModel):
         return v
 
 
+def bound(model: type[BaseModel], name: str, which: str) -> Any:
+    """The ``which`` bound ("ge", "gt", "le" or "lt") of field ``name`` of ``model``, e.g.
+    ``bound(RenderSettings, "seed", "le") == 2**31 - 1``; KeyError when the field has none."""
+    for m in model.model_fields[name].metadata:
+        if getattr(m, which, None) is not None:
+            return getattr(m, which)
+    raise KeyError(f"{model.__name__}.{name} has no {which} bound")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """repr of a value for an error message, cut short: a 5,000-character caption is named, not echoed."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        return f"{text[:limit - 4]}...' ({len(value)} characters)"
+    return text[:limit - 3] + "..."
+
+
 def validate(model: type[BaseModel], **values: Any) -> BaseModel:
     """Build ``model`` from user values; pydantic's errors become one :class:`InputError` that names
     each bad field, its value and the allowed range."""
@@ -73,7 +92,7 @@ def validate(model: type[BaseModel], **values: Any) -> BaseModel:
         parts = []
         for err in exc.errors():
             loc = ".".join(str(x) for x in err["loc"]) or model.__name__
-            parts.append(f"{loc}={err.get('input')!r}: {err['msg']}")
+            parts.append(f"{loc}={_short(err.get('input'))}: {err['msg']}")
         raise InputError("invalid settings: " + "; ".join(parts)) from None
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import secrets
 import shutil
 import tempfile
@@ -37,18 +38,19 @@ from pipelines import io as photo_io
 from pipelines import prompt as prompts
 from pipelines.depth import DepthMap
 from pipelines.errors import InputError
-from pipelines.schema import RenderSettings, validate
+from pipelines.framing import ASPECTS, crop_box, fit, output_size  # noqa: F401  (part of the studio API)
+from pipelines.schema import FinishSettings, GenerativeSettings, RenderSettings, bound, validate
 
 #: ``progress(fraction in [0, 1], message)``; the app passes ``gr.Progress``.
 Progress = Callable[[float, str], None]
 
-#: Aspect choices, width:height. "photo" keeps the photo's own aspect.
-ASPECTS: dict[str, Optional[tuple[int, int]]] = {"photo": None, "16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1),
-                                                "4:5": (4, 5)}
 #: Longest side of the photo the studio keeps (larger ones are downscaled with a notice).
 MAX_PHOTO_SIDE = 4096
 #: Longest side of the image depth is estimated on: depth is smooth, and estimators work at ~0.5 MP anyway.
 DEPTH_SIDE = 1024
+#: The default engine: the CPU parallax renderer. The others are the generative backends
+#: (presets/models/generative.json), which redraw the parallax take on a GPU.
+PARALLAX = "parallax"
 #: How the takes of one click differ.
 VARY = ("seed", "strength")
 MAX_TAKES = 4
@@ -104,14 +106,26 @@ class TakeResult:
     video: MP4 path (H.264, yuv420p) inside the request's output folder.
     label: "Take 2 - seed 8 - Dolly in - strength 0.30" for users.
     settings: the settings that ran (seed and strength included), enough to re-render it.
-    recipe: JSON-ready dict written next to the video: the renderer's recipe (fitted photo hash, camera
-        path, versions) plus the source photo's hash, the crop box, the prompt and the plan.
+    recipe: JSON-ready dict written next to the video: the renderer's recipe (engine that ran, fitted photo
+        hash, camera path, versions) plus the source photo's hash, the crop box, the prompt and the plan.
+    notices: what this take could not do as asked (e.g. the generative engine was unavailable).
     """
 
     video: Path
     label: str
     settings: RenderSettings
     recipe: dict
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    """A kept take finished for posting: the file (MP4, WebM or GIF), what was adapted on the way
+    (audio trimmed, GIF shrunk, ...) and the settings that ran."""
+
+    path: Path
+    notices: tuple[str, ...]
+    settings: FinishSettings
 
 
 @dataclass(frozen=True)
@@ -157,67 +171,6 @@ class _LRU:
 # ----------------------------------------------------------------------------------------------------------
 # Pure helpers
 
-def output_size(photo_size: tuple[int, int], aspect: str, long_side: int) -> tuple[int, int]:
-    """(width, height) of the output: ``aspect`` ("photo", "16:9", ...) with the longer side ``long_side``
-    pixels, both even (H.264 yuv420p needs even sizes)."""
-    if aspect not in ASPECTS:
-        raise InputError(f"aspect must be one of {list(ASPECTS)}, got {aspect!r}")
-    w_field, h_field = RenderSettings.model_fields["width"], RenderSettings.model_fields["height"]
-    lo = max(_bound(w_field, "ge"), _bound(h_field, "ge"))
-    hi = min(_bound(w_field, "le"), _bound(h_field, "le"))
-    if not isinstance(long_side, (int, float)) or not lo <= long_side <= hi:
-        raise InputError(f"output size (long side) must be {lo}..{hi} pixels, got {long_side!r}")
-    aw, ah = ASPECTS[aspect] or photo_size
-    scale = float(long_side) / max(aw, ah)
-    w, h = aw * scale, ah * scale
-
-    def even(x: float) -> int:
-        return max(2, int(round(x / 2.0)) * 2)
-
-    return even(w), even(h)
-
-
-def _bound(f, name: str):
-    for m in f.metadata:
-        if getattr(m, name, None) is not None:
-            return getattr(m, name)
-    raise KeyError(name)
-
-
-def crop_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[float, float, float, float]:
-    """Centred crop of an image of ``size`` (w, h) to the aspect of ``target`` (w, h), as fractions
-    (x0, y0, x1, y1) of the image, so the same box applies to maps of other resolutions."""
-    w, h = size
-    tw, th = target
-    if w * th > tw * h:  # image is wider than the target: trim the sides
-        frac = (tw * h) / (th * w)
-        return (0.5 - frac / 2, 0.0, 0.5 + frac / 2, 1.0)
-    frac = (th * w) / (tw * h)
-    return (0.0, 0.5 - frac / 2, 1.0, 0.5 + frac / 2)
-
-
-def _crop(arr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    h, w = arr.shape[:2]
-    x0, x1 = int(round(box[0] * w)), max(int(round(box[0] * w)) + 1, int(round(box[2] * w)))
-    y0, y1 = int(round(box[1] * h)), max(int(round(box[1] * h)) + 1, int(round(box[3] * h)))
-    return arr[y0:y1, x0:x1]
-
-
-def fit(prepared: Prepared, size: tuple[int, int]) -> tuple[photo_io.Photo, DepthMap]:
-    """Crop the prepared photo and depth to the aspect of ``size`` (w, h), centred, and resample both to
-    exactly ``size``."""
-    from PIL import Image
-
-    box = crop_box(prepared.photo.size, size)
-    pixels = _crop(prepared.photo.pixels, box)
-    if (pixels.shape[1], pixels.shape[0]) != size:
-        img = Image.fromarray(np.ascontiguousarray(pixels))
-        pixels = np.asarray(img.resize(size, Image.Resampling.LANCZOS))
-    z = np.ascontiguousarray(_crop(prepared.depth.z, box))
-    depth = DepthMap(z).resized(size)
-    return photo_io.Photo(np.ascontiguousarray(pixels)), DepthMap(depth.z)
-
-
 def take_settings(plan: prompts.MotionPlan, num_takes: int, seed: int, vary: str, **timing: Any
                   ) -> list[RenderSettings]:
     """The settings of each take: ``vary="seed"`` gives seeds seed, seed+1, ...; ``vary="strength"`` keeps
@@ -227,7 +180,7 @@ def take_settings(plan: prompts.MotionPlan, num_takes: int, seed: int, vary: str
         raise InputError(f"number of takes must be 1..{MAX_TAKES}, got {num_takes!r}")
     if vary not in VARY:
         raise InputError(f"vary must be one of {list(VARY)}, got {vary!r}")
-    seed_hi = _bound(RenderSettings.model_fields["seed"], "le")
+    seed_hi = bound(RenderSettings, "seed", "le")
     if vary == "strength" and num_takes > 1:
         lo = max(0.0, plan.strength - SWEEP_HALF_WIDTH)
         hi = min(1.0, plan.strength + SWEEP_HALF_WIDTH)
@@ -243,7 +196,7 @@ def take_settings(plan: prompts.MotionPlan, num_takes: int, seed: int, vary: str
 
 def random_seed() -> int:
     """A fresh seed in the schema's range (recorded in the take, so the take stays reproducible)."""
-    return secrets.randbelow(int(_bound(RenderSettings.model_fields["seed"], "le")) + 1)
+    return secrets.randbelow(int(bound(RenderSettings, "seed", "le")) + 1)
 
 
 def take_label(index: int, settings: RenderSettings) -> str:
@@ -285,6 +238,27 @@ def render_video(fitted: Fitted, settings: RenderSettings, video: Path, progress
     return Path(take.video), dict(take.recipe)
 
 
+def render_generative_video(fitted: Fitted, settings: RenderSettings, gen: GenerativeSettings, video: Path,
+                            progress: Optional[Progress], pipe: Any = None,
+                            cancel: Optional[threading.Event] = None) -> tuple[Path, dict, tuple[str, ...]]:
+    """Render one take through the generative engine ``gen.engine`` (the parallax take when it cannot run
+    here); returns its path, recipe and notices. ``pipe`` injects the pipeline (None: loaded once per
+    process); setting ``cancel`` stops the model (GenerationCancelled)."""
+    from pipelines.generative_take import render_generative_take
+
+    take = render_generative_take(fitted.photo, fitted.depth, settings, gen, video=video, scene=fitted.scene,
+                                  pipe=pipe, progress=progress, cancel=cancel)
+    return Path(take.video), dict(take.recipe), take.notices
+
+
+def engines() -> list[tuple[str, str]]:
+    """(label, name) of every engine, parallax first: what the studio's engine selector offers."""
+    from pipelines import generative
+
+    return [("Parallax (CPU, seconds)", PARALLAX)] + [
+        (f"{generative.get_preset(name).label} - GPU", name) for name in generative.list_backends()]
+
+
 # ----------------------------------------------------------------------------------------------------------
 
 class Studio:
@@ -293,17 +267,22 @@ class Studio:
     output_root: parent of the per-request output folders (default: a folder in the system temp dir).
     max_output_age_s: output folders older than this are deleted when a new request starts.
     cache_size: how many prepared photos (and, separately, fitted sizes) stay in memory.
-    depth_fn / scene_fn / render_fn: the stage seams (default: the functions above); tests inject stubs.
+    depth_fn / scene_fn / render_fn / generative_fn: the stage seams (default: the functions above); tests
+        inject stubs.
+    pipeline_fn: ``pipeline_fn(engine) -> diffusers pipeline`` for the generative engines; None (default)
+        checks whether the engine can run here and loads its weights once per process when it can.
     """
 
     def __init__(self, output_root: str | Path | None = None, max_output_age_s: float = 3600.0,
                  cache_size: int = 4, depth_fn: Callable[[photo_io.Photo], DepthMap] = estimate_depth,
-                 scene_fn: Optional[Callable] = build_scene, render_fn: Callable = render_video):
+                 scene_fn: Optional[Callable] = build_scene, render_fn: Callable = render_video,
+                 generative_fn: Callable = render_generative_video, pipeline_fn: Optional[Callable[[str], Any]] = None):
         self.output_root = Path(output_root) if output_root else Path(tempfile.gettempdir()) / "photo-studio-takes"
         self.max_output_age_s = float(max_output_age_s)
         self._prepared = _LRU(cache_size)
         self._fitted = _LRU(2 * cache_size)
         self._depth_fn, self._scene_fn, self._render_fn = depth_fn, scene_fn, render_fn
+        self._generative_fn, self._pipeline_fn = generative_fn, pipeline_fn
         self._rate_lock = threading.Lock()
         self.seconds_per_mpix_frame = SECONDS_PER_MPIX_FRAME
 
@@ -346,7 +325,7 @@ class Studio:
             return hit
         if progress:
             progress(0.08, "Building the 3-D scene")
-        photo, depth = fit(prepared, size)
+        photo, depth = fit(prepared.photo, prepared.depth, size)
         scene = self._scene_fn(photo, depth) if self._scene_fn else None
         result = Fitted(photo, depth, scene)
         self._fitted.put(key, result)
@@ -420,7 +399,9 @@ class Studio:
                  preset: Optional[str] = None, strength: float = prompts.DEFAULT_STRENGTH,
                  seed: Optional[int] = None, num_takes: int = 1, vary: str = "seed",
                  duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "photo",
-                 long_side: int = 960, progress: Optional[Progress] = None) -> StudioResult:
+                 long_side: int = 960, engine: str = PARALLAX, negative_prompt: str = "",
+                 num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
+                 cancel: Optional[threading.Event] = None) -> StudioResult:
         """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes.
 
         preset: a camera preset name, or None to take the move from the prompt (the prompt's strength
@@ -428,7 +409,12 @@ class Studio:
         seed: None draws a random seed (it is recorded in each take).
         aspect / long_side: output aspect ("photo", "16:9", "9:16", "1:1", "4:5") and longest side in px.
         duration / fps: None uses the schema defaults.
+        engine: "parallax" (default), or a generative backend (see :func:`engines`) that redraws each
+            parallax take, steered by ``prompt`` and ``negative_prompt``; where it cannot run, the parallax
+            take is delivered and a notice says why.
         progress: ``progress(fraction, message)``; the first message is the time estimate.
+        cancel: setting it stops the work: the generative model stops (that take is delivered as its
+            parallax draft) and no further take starts; the takes made so far are returned.
         """
         t0 = time.perf_counter()
         say = progress or (lambda frac, msg: None)
@@ -440,6 +426,7 @@ class Studio:
         timing = {k: v for k, v in (("duration", duration), ("fps", fps)) if v is not None}
         seed = random_seed() if seed is None else seed
         settings = take_settings(plan, num_takes, seed, vary, width=size[0], height=size[1], **timing)
+        gen = self._generative_settings(engine, prompt, negative_prompt, num_inference_steps)
         secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.is_prepared(photo_obj))
         say(0.0, f"About {secs:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
 
@@ -449,14 +436,45 @@ class Studio:
         fitted = self.fitted(prepared, size, progress=say)
         # 4. Render the takes into this request's own folder
         out_dir = self.new_output_dir()
-        takes = tuple(self._render_one(fitted, prepared, plan, prompt, s, i, len(settings), out_dir, say)
-                      for i, s in enumerate(settings))
+        takes: list[TakeResult] = []
+        for i, s in enumerate(settings):
+            if cancel is not None and cancel.is_set():
+                break
+            takes.append(self._render_one(fitted, prepared, plan, prompt, s, gen, i, len(settings), out_dir, say,
+                                          cancel))
+        notices = list(prepared.notices) + [n for t in takes for n in t.notices]
+        if len(takes) < len(settings):
+            notices.append(f"cancelled: {len(takes)} of {len(settings)} take(s) made")
         say(1.0, "Done")
-        return StudioResult(takes, plan, prepared, out_dir, prepared.notices, time.perf_counter() - t0,
-                            depth_preview(prepared.depth))
+        return StudioResult(tuple(takes), plan, prepared, out_dir, tuple(dict.fromkeys(notices)),
+                            time.perf_counter() - t0, depth_preview(prepared.depth))
+
+    def _generative_settings(self, engine: str, prompt: str, negative_prompt: str,
+                             num_inference_steps: Optional[int]) -> Optional[GenerativeSettings]:
+        """None for the parallax engine; else the validated settings of a known generative backend."""
+        if engine in (None, "", PARALLAX):
+            return None
+        from pipelines import generative
+
+        generative.get_preset(engine)  # InputError naming the engines that exist
+        return validate(GenerativeSettings, engine=engine, prompt=prompt or "", negative_prompt=negative_prompt or "",
+                        num_inference_steps=num_inference_steps)
+
+    def engine_status(self, engine: str):
+        """Whether ``engine`` can run here (a ``generative.Availability``: ok, reason, fix); fast: no
+        download, no model load."""
+        from pipelines import generative
+
+        if engine in (None, "", PARALLAX):
+            return generative.Availability(True, "the parallax engine runs on this machine's CPU")
+        generative.get_preset(engine)
+        if self._pipeline_fn is not None:
+            return generative.Availability(True, f"{engine} is ready (pipeline supplied to the studio)")
+        return generative.availability(engine)
 
     def _render_one(self, fitted: Fitted, prepared: Prepared, plan: prompts.MotionPlan, prompt: str,
-                    s: RenderSettings, i: int, n: int, out_dir: Path, say: Progress) -> TakeResult:
+                    s: RenderSettings, gen: Optional[GenerativeSettings], i: int, n: int, out_dir: Path,
+                    say: Progress, cancel: Optional[threading.Event]) -> TakeResult:
         lo, hi = 0.1 + 0.9 * i / n, 0.1 + 0.9 * (i + 1) / n
 
         def take_progress(frac: float, msg: str = "") -> None:
@@ -466,16 +484,76 @@ class Studio:
 
         take_progress(0.0, "rendering")
         # A telling file name: kept takes are downloaded side by side.
-        name = f"take{i + 1}-{s.preset}-seed{s.seed}-strength{s.strength:.2f}.mp4"
+        engine_part = f"-{gen.engine}" if gen else ""
+        name = f"take{i + 1}-{s.preset}-seed{s.seed}-strength{s.strength:.2f}{engine_part}.mp4"
         t_take = time.perf_counter()
-        video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
-        self._learn_rate(time.perf_counter() - t_take, s)
+        notices: tuple[str, ...] = ()
+        if gen is None:
+            video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
+            self._learn_rate(time.perf_counter() - t_take, s)
+        else:
+            video, recipe, notices = self._render_generative(fitted, s, gen, out_dir / name, take_progress, cancel)
         # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
         box = crop_box(prepared.photo.size, (s.width, s.height))
         recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(box),
                       prompt=prompt, plan=plan.label, settings=s.model_dump(), video=Path(video).name)
         Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
-        return TakeResult(Path(video), take_label(i, s), s, recipe)
+        label = take_label(i, s)
+        if gen is not None:
+            ran = recipe.get("engine", PARALLAX)
+            label += f" - {ran}" if ran == gen.engine else f" - parallax ({gen.engine} did not run)"
+        fresh = tuple(x for x in notices if x not in prepared.notices)
+        return TakeResult(Path(video), label, s, recipe, fresh)
+
+    def _render_generative(self, fitted: Fitted, s: RenderSettings, gen: GenerativeSettings, video: Path,
+                           progress: Progress, cancel: Optional[threading.Event]):
+        """One generative take; when the user cancels, the take is the parallax draft, with a notice."""
+        from pipelines.generative import GenerationCancelled
+
+        pipe = self._pipeline_fn(gen.engine) if self._pipeline_fn is not None else None
+        try:
+            return self._generative_fn(fitted, s, gen, video, progress, pipe=pipe, cancel=cancel)
+        except GenerationCancelled:
+            path, recipe = self._render_fn(fitted, s, video, progress)
+            recipe = dict(recipe, engine=PARALLAX, generative={**gen.model_dump(), "cancelled": True})
+            return path, recipe, (f"{gen.engine} was cancelled; {path.name} is the parallax take",)
+
+    # -- 4. finishing a kept take -----------------------------------------------------------------------
+    def own_take(self, video: str | os.PathLike) -> Path:
+        """``video`` as a take this studio rendered (a file in one of its request folders), else InputError:
+        the studio finishes only its own takes, never an arbitrary file on the server."""
+        root = self.output_root.resolve()
+        path = Path(video).resolve() if video else root
+        if path.parent.parent != root or path.suffix != ".mp4":
+            raise InputError(f"{Path(str(video)).name!r} is not a take of this studio; keep a take first")
+        if not path.is_file():
+            raise InputError(f"take {path.name!r} is gone (takes are kept {self.max_output_age_s / 3600:g} h); "
+                             "generate it again")
+        return path
+
+    def keep(self, video: str | os.PathLike) -> Path:
+        """Mark a take as kept: its folder counts as new again, so clean-up does not remove it while the
+        user finishes it. Returns the take's path."""
+        path = self.own_take(video)
+        os.utime(path.parent)
+        return path
+
+    def finish(self, video: str | os.PathLike, settings: Optional[FinishSettings] = None,
+               progress: Optional[Progress] = None, **values: Any) -> FinishResult:
+        """Finish a take of this studio for posting: caption, title, sound, aspect, format and loop from
+        ``settings`` (or the FinishSettings fields in ``values``). The take is left as it is; the finished
+        file goes to a fresh request folder, named after the take."""
+        settings = settings if settings is not None else validate(FinishSettings, **values)
+        take = self.keep(video)
+        from pipelines import finish as finishing
+
+        finishing.preflight(settings)  # fonts and audio, before a folder is made
+        ext = settings.format or "mp4"
+        name = f"{take.stem}-{settings.aspect.replace(':', 'x')}-{settings.loop}.{ext}"
+        notices: list[str] = []
+        path = finishing.finish_take(take, settings, self.new_output_dir() / name, progress=progress,
+                                     notices=notices)
+        return FinishResult(path, tuple(dict.fromkeys(notices)), settings)
 
     @staticmethod
     def preset_names() -> Optional[tuple[str, ...]]:

@@ -65,12 +65,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_studio(output_root: Path, depth_fn):
-    """Start the app on a free 127.0.0.1 port around a Studio writing to ``output_root``; yield its URL."""
+def serve_studio(output_root: Path, depth_fn, **studio_kwargs):
+    """Start the app on a free 127.0.0.1 port around a Studio writing to ``output_root`` (other Studio
+    arguments in ``studio_kwargs``); yield its URL."""
     import app
     from pipelines import studio as st
 
-    demo = app.build_demo(st.Studio(output_root=output_root, depth_fn=depth_fn))
+    demo = app.build_demo(st.Studio(output_root=output_root, depth_fn=depth_fn, **studio_kwargs))
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                 **app.launch_kwargs())

@@ -175,12 +175,17 @@ def test_plan_endpoint(client):
     assert "Dolly out - strong" in client.predict("dramatic pull back", app.FROM_PROMPT, 0.5, api_name="/plan")
 
 
-def test_keep_take_endpoint(client, photo_file):
-    from gradio_client import handle_file
+def test_keep_take_endpoint_keeps_this_sessions_take(server, photo_file):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
 
-    video = call(client, photo_file, takes=1)[0]
-    kept = client.predict(handle_file(video), [], api_name="/keep_take_1")
-    assert len(kept) == 1 and decode(kept[0]).shape == (4, 72, 128, 3)
+    client = Client(server, verbose=False)  # a session of its own: keep sees this session's takes only
+    with pytest.raises(AppError, match="there is no take 1; generate first"):
+        client.predict(api_name="/keep_take_1")
+    video = call(client, photo_file, takes=2, seed=21)[1]
+    kept, choice = client.predict(api_name="/keep_take_2")
+    assert len(kept) == 1 and np.array_equal(decode(kept[0]), decode(video))
+    assert choice["value"] == "1. take2-dolly-in-seed22-strength0.30.mp4"
 
 
 def test_photo_source_reads_pasted_data_url():

@@ -44,10 +44,10 @@ def test_fit_crops_the_centre_and_resamples_exactly(depth_fn):
     cols = np.tile(np.arange(200, dtype=np.uint8)[None, :, None], (100, 1, 3))
     photo = Photo(cols)
     prepared = st.Prepared(photo, depth_fn(photo), photo.sha256)
-    small, depth = st.fit(prepared, (100, 100))
+    small, depth = st.fit(prepared.photo, prepared.depth, (100, 100))
     assert small.size == depth.size == (100, 100)
     assert small.pixels[0, 0, 0] == 50 and small.pixels[0, -1, 0] == 149  # columns 50..149 kept, unscaled
-    down, _ = st.fit(prepared, (50, 50))
+    down, _ = st.fit(prepared.photo, prepared.depth, (50, 50))
     assert down.size == (50, 50)
 
 
