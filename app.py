@@ -472,7 +472,7 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
             keep.click(functools.partial(keep_take, studio, i), [take_paths, kept_paths],
                        [kept_paths, kept, finish_take, panel], api_name=f"keep_take_{i + 1}", queue=False)
 
-        def run_finish(take=None, kept=None, caption="", title="", caption_position="bottom", sound="none",
+        def run_finish(take=None, kept=None, caption=None, title=None, caption_position="bottom", sound="none",
                        audio_file=None, volume=1.0, aspect="original", reframe="subject", format="mp4", loop="none",
                        progress=gr.Progress()):
             return finish_kept(studio, take, kept, caption, title, caption_position, sound, audio_file, volume,

@@ -57,6 +57,24 @@ def decode(path) -> np.ndarray:
         return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
 
 
+def probe(path) -> tuple[dict, tuple[int, int]]:
+    """The streams of a media file as {kind: (codec, pixel format or sample rate, duration s)}, and the
+    video's (width, height). WebM keeps no per-stream duration; the container's stands in."""
+    import av
+
+    out, size = {}, None
+    with av.open(str(path)) as c:
+        whole = (c.duration or 0) / 1e6
+        for s in c.streams:
+            secs = float(s.duration * s.time_base) if s.duration is not None else whole
+            if s.type == "video":
+                size = (s.codec_context.width, s.codec_context.height)
+                out["video"] = (s.codec_context.name, s.codec_context.pix_fmt, secs)
+            elif s.type == "audio":
+                out["audio"] = (s.codec_context.name, s.codec_context.sample_rate, secs)
+    return out, size
+
+
 def free_port() -> int:
     import socket
 
