@@ -107,6 +107,14 @@ def test_stop_during_the_model_delivers_the_parallax_take_and_skips_the_rest(tmp
     assert np.array_equal(decode(take.video), decode(parallax.takes[0].video))
 
 
+def test_stop_before_the_first_take_is_a_clear_error(tmp_path, astronaut):
+    cancel = threading.Event()
+    cancel.set()
+    studio = st.Studio(output_root=tmp_path, depth_fn=CountingDepth())
+    with pytest.raises(generative.GenerationCancelled, match="stopped before the first take was made"):
+        studio.generate(astronaut, cancel=cancel, **TAKE)
+
+
 def test_unknown_engine_is_input_error_naming_the_engines(studio, astronaut):
     with pytest.raises(InputError, match="generative engine 'sora' is unknown; choose one of: wan-vace"):
         studio.generate(astronaut, engine="sora", **TAKE)

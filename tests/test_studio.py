@@ -8,6 +8,7 @@ import pytest
 from studio_stubs import CountingDepth, decode, stub_frames, stub_render
 
 from pipelines import studio as st
+from pipelines import takes
 from pipelines.errors import InputError
 from pipelines.io import Photo
 from pipelines.prompt import parse_prompt
@@ -53,11 +54,11 @@ def test_fit_crops_the_centre_and_resamples_exactly(depth_fn):
 
 def test_take_settings_vary_seed_and_strength():
     plan = parse_prompt("orbit")
-    by_seed = st.take_settings(plan, 3, 7, "seed", duration=1.0, fps=8)
+    by_seed = takes.take_settings(plan, 3, 7, "seed", duration=1.0, fps=8)
     assert [s.seed for s in by_seed] == [7, 8, 9] and {s.strength for s in by_seed} == {0.5}
-    by_strength = st.take_settings(plan, 3, 7, "strength")
+    by_strength = takes.take_settings(plan, 3, 7, "strength")
     assert [s.strength for s in by_strength] == [0.25, 0.5, 0.75] and {s.seed for s in by_strength} == {7}
-    assert st.take_settings(plan, 1, 2**31 - 1, "seed")[0].seed == 2**31 - 1
+    assert takes.take_settings(plan, 1, 2**31 - 1, "seed")[0].seed == 2**31 - 1
 
 
 def test_generate_renders_takes_in_their_own_folders(studio, astronaut):
@@ -131,9 +132,9 @@ def test_request_folders_are_unique_and_old_ones_cleaned(studio):
 
 
 def test_estimate_known_answer():
-    secs = st.estimate_seconds(1000, 1000, 10, 2, depth_cached=False, seconds_per_mpix_frame=0.1)
-    assert secs == pytest.approx(2 * (10 * 0.1 + st.TAKE_OVERHEAD_SECONDS) + st.DEPTH_SECONDS)
-    assert st.estimate_seconds(1000, 1000, 10, 2, depth_cached=True, seconds_per_mpix_frame=0.1) < secs
+    secs = takes.estimate_seconds(1000, 1000, 10, 2, depth_cached=False, seconds_per_mpix_frame=0.1)
+    assert secs == pytest.approx(2 * (10 * 0.1 + takes.TAKE_OVERHEAD_SECONDS) + takes.DEPTH_SECONDS)
+    assert takes.estimate_seconds(1000, 1000, 10, 2, depth_cached=True, seconds_per_mpix_frame=0.1) < secs
 
 
 def test_preset_by_hand_overrides_prompt(studio, astronaut, monkeypatch):
