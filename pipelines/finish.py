@@ -25,6 +25,7 @@ from pipelines import captions, reframe, schema, sound
 from pipelines.errors import InputError
 from pipelines.schema import FinishSettings
 from pipelines.sound import SOUND_BEDS  # noqa: F401  (re-exported: finish.SOUND_BEDS)
+from pipelines.video import loop_seam_params
 
 FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".gif": "gif"}
 #: Frames of a non-closed take crossfaded into its start to make a seamless loop, in seconds.
@@ -383,14 +384,8 @@ def _write_video(compose, n: int, fps: float, audio: Optional[np.ndarray], fmt: 
                       temp_audiofile_path=tmp)
         if fmt == "mp4":
             params = list(MP4_PARAMS)
-            if looping and n >= 8:
-                # The first frame is coded on its own and the last at the end of a long prediction
-                # chain, so their coding errors differ more than neighbours' do and the seam shows
-                # as a flicker. Twice the bits for both ends (x264 zones) brings the seam down to
-                # the level of the other frame pairs (measured: blurred |last - first| 1.05 -> 0.71
-                # against 0.77 for the worst other pair, on a 240x300 orbit).
-                k = max(2, round(fps / 4))
-                params += ["-x264-params", f"zones=0,0,b=2/{n - k},{n - 1},b=2"]
+            if looping:
+                params += loop_seam_params(n)
             clip.write_videofile(str(path), codec="libx264", audio_codec="aac", preset="veryfast",
                                  ffmpeg_params=params, **common)
         else:

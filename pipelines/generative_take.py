@@ -80,7 +80,8 @@ def render_generative_take(photo, depth, settings, gen: GenerativeSettings, *,
     # 5. Encode, and write the recipe beside the video
     recipe = recipe_for(photo, depth, settings, path, engine=result.settings["engine"])
     recipe["generative"] = {**gen.model_dump(), **result.settings}
-    out = write_video(iter(result.frames), video, settings.fps)
+    out = write_video(iter(result.frames), video, settings.fps,
+                      loop_frames=len(result.frames) if path.loop else None)
     write_sidecars(out, recipe, depth)
     report(1.0, "done")
     return Take(video=Path(out), frames_dir=None, path=path, settings=settings, recipe=recipe,

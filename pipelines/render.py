@@ -106,7 +106,7 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
     if video is not None:
         from pipelines.video import write_video
 
-        video = write_video(frames, video, settings.fps)
+        video = write_video(frames, video, settings.fps, loop_frames=n if path.loop else None)
         write_sidecars(video, recipe, depth)
     else:
         for _ in frames:

@@ -219,6 +219,32 @@ def test_seamless_loop_has_no_jump(tmp_path, closed):
     assert drift <= max(np.abs(got[i + 1].mean((0, 1)) - got[i].mean((0, 1))).max() for i in range(len(got) - 1)) + 0.5
 
 
+def test_take_mp4_of_a_closed_loop_has_no_seam_flicker(tmp_path, astronaut):
+    """A loop moving 0.6 px per frame: plain x264 makes the wrap from the last frame to the first the
+    largest jump in the video; the loop's zones bring it under the largest step between neighbours."""
+    import cv2
+
+    from pipelines.video import read_video, write_video
+
+    img = cv2.resize(astronaut, (240, 240), interpolation=cv2.INTER_AREA).astype(np.float32)
+    n = 36
+    frames = []
+    for k in range(n):
+        shift = np.float32([[1, 0, 0.6 * np.cos(2 * np.pi * k / n)], [0, 1, 0.6 * np.sin(2 * np.pi * k / n)]])
+        frames.append(np.clip(cv2.warpAffine(img, shift, (240, 240), borderMode=cv2.BORDER_REFLECT), 0, 255)
+                      .astype(np.uint8))
+
+    def seam(loop_frames):
+        got = read_video(write_video(frames, tmp_path / f"{loop_frames}.mp4", 12, loop_frames=loop_frames))[0]
+        blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 1.5) for f in got.astype(np.float32)])
+        return _consecutive_diffs(blurred)
+
+    wrap, pairs = seam(n)
+    plain_wrap, plain_pairs = seam(None)
+    assert plain_wrap > max(plain_pairs)  # the flicker this guards against
+    assert wrap <= max(pairs) and wrap < 0.6 * plain_wrap
+
+
 def test_boomerang_plays_back_without_repeating_the_turn(tmp_path):
     frames = moving_take(12, step=0.3)  # steps well above the codec's noise (about 1.5 levels)
     out = finish.finish(frames, FinishSettings(loop="boomerang"), tmp_path / "b.mp4", fps=FPS)
