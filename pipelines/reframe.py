@@ -104,6 +104,9 @@ def plan_reframe(src_size: tuple[int, int], aspect: str, mode: str,
                 notices.append("no depth map given: reframed around the frame's centre")
         else:
             cx, cy = subject_centre(depth, src_size)
+        if cw * ch < 0.5 * sw * sh and notices is not None:
+            notices.append(f"the {aspect} crop keeps {cw}x{ch} pixels of the {sw}x{sh} take; make the takes in "
+                           f"{aspect} for a larger video, or choose the blur reframe to show the whole frame")
         x0 = int(np.clip(round(cx - cw / 2), 0, sw - cw))
         y0 = int(np.clip(round(cy - ch / 2), 0, sh - ch))
         return Reframe("crop", src_size, (cw, ch), (x0, y0, x0 + cw, y0 + ch))

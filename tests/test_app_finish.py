@@ -58,6 +58,7 @@ def test_own_audio_file_is_trimmed_to_the_video(server, photo_file, tmp_path):
     assert size == (40, 72) and streams["video"][:2] == ("h264", "yuv420p")
     assert streams["audio"][0] == "aac" and abs(streams["audio"][2] - 1.0) < 0.1
     assert "Finished take1-dolly-in-seed4" in status
+    assert "the 9:16 crop keeps 40x72 pixels of the 128x72 take; make the takes in 9:16" in status
 
 
 def test_webm_seamless_loop_and_gif_boomerang(server, photo_file):
