@@ -39,8 +39,9 @@ from pipelines.depth import DepthMap
 from pipelines.errors import InputError
 from pipelines.framing import ASPECTS, crop_box, fit, output_size  # noqa: F401  (part of the studio API)
 from pipelines.schema import FinishSettings, GenerativeSettings, RenderSettings, validate
-from pipelines.takes import (MAX_TAKES, SECONDS_PER_MPIX_FRAME, TAKE_OVERHEAD_SECONDS, VARY,  # noqa: F401 (studio API)
-                             estimate_seconds, random_seed, take_label, take_settings)
+from pipelines.takes import MAX_TAKES, VARY  # noqa: F401  (part of the studio API)
+from pipelines.takes import (SECONDS_PER_MPIX_FRAME, TAKE_OVERHEAD_SECONDS, estimate_seconds, random_seed,
+                             take_label, take_settings)
 
 #: ``progress(fraction in [0, 1], message)``; the app passes ``gr.Progress``.
 Progress = Callable[[float, str], None]
@@ -52,6 +53,8 @@ DEPTH_SIDE = 1024
 #: The default engine: the CPU parallax renderer. The others are the generative backends
 #: (presets/models/generative.json), which redraw the parallax take on a GPU.
 PARALLAX = "parallax"
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A photo made ready once: pixels and depth.
