@@ -221,14 +221,19 @@ def keep_take(studio: studio_api.Studio, index: int, takes: Optional[list], kept
     kept = list(kept or [])
     if path not in kept:
         kept.append(path)
-    choices = [kept_label(i, p) for i, p in enumerate(kept)]
-    return kept, kept, gr.Dropdown(choices=choices, value=kept_label(kept.index(path), path)), gr.Accordion(open=True)
+    labels = kept_labels(kept)
+    return kept, kept, gr.Dropdown(choices=labels, value=labels[kept.index(path)]), gr.Accordion(open=True)
 
 
-def kept_label(index: int, path: str) -> str:
-    """How kept take ``index`` (0-based) is named in the finishing panel: "2. take1-orbit-seed7-....mp4"
-    (the number keeps two takes with the same settings apart)."""
-    return f"{index + 1}. {Path(path).name}"
+def kept_labels(kept: list[str]) -> list[str]:
+    """How the kept takes are named in the finishing panel: their file names ("take1-orbit-seed7-....mp4"),
+    with " (2)", " (3)" after a name already kept from an earlier click with the same settings."""
+    labels, seen = [], {}
+    for path in kept:
+        name = Path(path).name
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return labels
 
 
 def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[list], caption: str, title: str,
@@ -244,7 +249,7 @@ def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[l
     kept = list(kept or [])
     if not kept:
         raise gr.Error("keep a take first (the Keep button under it), then finish it", title="Nothing to finish")
-    labels = [kept_label(i, p) for i, p in enumerate(kept)]
+    labels = kept_labels(kept)
     if take and take not in labels:
         raise gr.Error(f"{take!r} is not one of your kept takes; choose one of: {', '.join(labels)}",
                        title="Cannot finish")
@@ -261,9 +266,9 @@ def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[l
     except StudioError as exc:
         raise gr.Error(f"{exc}. Your kept takes are unchanged.", title="Cannot finish") from None
     path = result.path
-    size = path.stat().st_size
-    status = [f"Finished {path.name} ({size / 1e6:.1f} MB)." if size >= 1e5 else
-              f"Finished {path.name} ({size / 1e3:.0f} kB)."]
+    size = path.stat().st_size  # in KB and MB of 1024, as the download box counts them
+    status = [f"Finished {path.name} ({size / 2**20:.1f} MB)." if size >= 2**20 else
+              f"Finished {path.name} ({size / 2**10:.1f} KB)."]
     status += [f"Note: {note}" for note in result.notices]
     is_gif = path.suffix == ".gif"
     return (None if is_gif else str(path)), (str(path) if is_gif else None), str(path), "\n\n".join(status)
@@ -320,11 +325,9 @@ def _finish_panel(studio: studio_api.Studio, kept_state):
         gr.Markdown("Keep a take above, then finish it for posting. The kept take itself is never changed.")
         with gr.Row():
             # Custom values pass, so a wrong name gets the handler's message (which lists the kept takes).
-            take = gr.Dropdown([], label="Take to finish", elem_id="finish-take", scale=2, allow_custom_value=True,
+            take = gr.Dropdown([], label="Take to finish", elem_id="finish-take", allow_custom_value=True,
                                info="empty: the take kept last")
             aspect = gr.Radio(_choices("aspect"), value="original", label="Aspect", elem_id="finish-aspect")
-            reframe = gr.Radio(_choices("reframe"), value="subject", label="Reframe",
-                               info=FinishSettings.model_fields["reframe"].description)
         with gr.Row():
             caption = gr.Textbox(label="Caption", max_length=text_limit["caption"], elem_id="finish-caption",
                                  placeholder="Golden hour")
@@ -333,22 +336,34 @@ def _finish_panel(studio: studio_api.Studio, kept_state):
         with gr.Row():
             sound = gr.Dropdown(list(SOUND_CHOICES), value="none", label="Sound", elem_id="finish-sound",
                                 info="a built-in bed (made from a seed, no downloads) or your own file")
-            audio_file = gr.File(label="Your audio file", file_types=AUDIO_TYPES, type="filepath", height=90,
+            audio_file = gr.File(label="Your audio file", file_types=AUDIO_TYPES, type="filepath",
                                  elem_id="finish-audio")
             volume = _slider("volume", FinishSettings, step=0.05, label="Volume")
         with gr.Row():
+            reframe = gr.Radio(_choices("reframe"), value="subject", label="Reframe",
+                               info=FinishSettings.model_fields["reframe"].description)
             fmt = gr.Radio(_choices("format"), value="mp4", label="Format", elem_id="finish-format")
             loop = gr.Radio(_choices("loop"), value="none", label="Loop", elem_id="finish-loop",
                             info=FinishSettings.model_fields["loop"].description)
         button = gr.Button("Finish", variant="primary", elem_id="finish-button")
         status = gr.Markdown(elem_id="finish-status")
         with gr.Row():
-            video = gr.Video(label="Finished", interactive=False, loop=True, elem_id="finished", buttons=["download"])
-            gif = gr.Image(label="Finished GIF", interactive=False, type="filepath", elem_id="finished-gif")
+            video = gr.Video(label="Finished", interactive=False, loop=True, height=480, elem_id="finished",
+                             buttons=["download"])
+            gif = gr.Image(label="Finished GIF", interactive=False, type="filepath", elem_id="finished-gif",
+                           visible=False)
             download = gr.File(label="Download", interactive=False, elem_id="finished-file")
     audio_file.upload(lambda: MY_AUDIO, None, sound, queue=False, api_visibility="private")
     inputs = [take, kept_state, caption, title, position, sound, audio_file, volume, aspect, reframe, fmt, loop]
     return panel, take, button, inputs, [video, gif, download, status]
+
+
+def preview_slots(download: Optional[str]) -> list:
+    """Show the preview that fits the finished file (the video player, or the image for a GIF)."""
+    import gradio as gr
+
+    is_gif = bool(download) and str(download).lower().endswith(".gif")
+    return [gr.Video(visible=not is_gif), gr.Image(visible=is_gif)]
 
 
 def build_demo(studio: Optional[studio_api.Studio] = None):
@@ -402,7 +417,7 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
         estimate_md = gr.Markdown(elem_id="estimate")
         with gr.Row():
             go = gr.Button("Generate", variant="primary", elem_id="generate", scale=4)
-            stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
+            stop = gr.Button("Stop", variant="secondary", elem_id="stop", scale=1, min_width=100)
         status_md = gr.Markdown(elem_id="status")
         take_paths = gr.State([])  # this session's latest takes (server paths): what Keep may keep
         kept_paths = gr.State([])  # this session's kept takes
@@ -415,7 +430,8 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
                     keeps.append(gr.Button(f"Keep take {i + 1}", size="sm", elem_id=f"keep-{i + 1}"))
                 columns.append(column)
         kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
-        recipes = gr.JSON(label="Recipes (seed, move, strength of each take)", open=False)
+        with gr.Accordion("Recipes (seed, move, strength of each take)", open=False):
+            recipes = gr.JSON(label="Recipes", show_label=False)
         panel, finish_take, finish_button, finish_inputs, finish_outputs = _finish_panel(studio, kept_paths)
 
         # Wiring
@@ -479,7 +495,9 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
                                aspect, reframe, format, loop, progress=progress)
 
         finish_button.click(run_finish, finish_inputs, finish_outputs, api_name="finish",
-                            concurrency_limit=CONCURRENCY, concurrency_id="render")
+                            concurrency_limit=CONCURRENCY, concurrency_id="render"
+                            ).then(preview_slots, finish_outputs[2], finish_outputs[:2], api_visibility="private",
+                                   queue=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)
     return demo
 

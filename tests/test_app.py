@@ -185,7 +185,12 @@ def test_keep_take_endpoint_keeps_this_sessions_take(server, photo_file):
     video = call(client, photo_file, takes=2, seed=21)[1]
     kept, choice = client.predict(api_name="/keep_take_2")
     assert len(kept) == 1 and np.array_equal(decode(kept[0]), decode(video))
-    assert choice["value"] == "1. take2-dolly-in-seed22-strength0.30.mp4"
+    assert choice["value"] == "take2-dolly-in-seed22-strength0.30.mp4"
+
+
+def test_kept_takes_with_the_same_name_are_told_apart():
+    kept = ["/t/a/take1-orbit-seed7.mp4", "/t/a/take2-orbit-seed8.mp4", "/t/b/take1-orbit-seed7.mp4"]
+    assert app.kept_labels(kept) == ["take1-orbit-seed7.mp4", "take2-orbit-seed8.mp4", "take1-orbit-seed7.mp4 (2)"]
 
 
 def test_photo_source_reads_pasted_data_url():
