@@ -76,7 +76,10 @@ def bench_browser(url: str, runs: int, folder: Path) -> list[float]:
         for i, (name, px) in enumerate(photos(runs)):
             path = folder / f"{name}-{i}.jpg"
             Image.fromarray(px).save(path, quality=92)
-            page.goto(url, wait_until="networkidle")
+            # Not "networkidle": the app's session state keeps a heartbeat connection open.
+            page.goto(url, wait_until="load")
+            page.wait_for_function("() => document.querySelector('#estimate')?.innerText.includes('Estimated')",
+                                   timeout=60_000)
             box = page.locator("#takes input[type=number]")
             box.fill("1")
             box.press("Enter")
