@@ -89,6 +89,23 @@ def test_unavailable_engine_delivers_parallax_takes_with_reason_and_fix(tmp_path
     assert decode(result.takes[1].video).shape == (4, 72, 128, 3)
 
 
+def test_out_of_memory_delivers_the_parallax_take_and_the_studio_keeps_serving(tmp_path, astronaut):
+    import torch
+
+    class OutOfMemoryPipe:
+        def __call__(self, **kwargs):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    pipes = {"wan-vace": OutOfMemoryPipe()}
+    studio = st.Studio(output_root=tmp_path, depth_fn=CountingDepth(), pipeline_fn=pipes.get)
+    result = studio.generate(astronaut, seed=1, engine="wan-vace", **TAKE)
+    assert result.takes[0].recipe["engine"] == "parallax"
+    assert any("ran out of GPU memory at 5 frames of 128x80" in n and "parallax take was delivered" in n
+               for n in result.notices)
+    pipes["wan-vace"] = gt.tiny_pipeline("wan-vace")  # memory freed: the next click runs the model
+    assert studio.generate(astronaut, seed=1, engine="wan-vace", **TAKE).takes[0].recipe["engine"] == "wan-vace"
+
+
 def test_stop_during_the_model_delivers_the_parallax_take_and_skips_the_rest(tmp_path, astronaut):
     cancel = threading.Event()
 
