@@ -255,12 +255,17 @@ def finish(video_or_frames: VideoSource, settings: FinishSettings, out_path: str
         partial.unlink(missing_ok=True)
     if progress is not None:
         progress(1.0, "finished")
-    for msg in own_notices:
+    _deliver(own_notices, notices)
+    return out
+
+
+def _deliver(messages: list[str], notices: Optional[list[str]]) -> None:
+    """Append ``messages`` to the caller's ``notices`` list, or issue them as warnings when it is None."""
+    for msg in messages:
         if notices is not None:
             notices.append(msg)
         else:
-            warnings.warn(msg, UserWarning, stacklevel=2)
-    return out
+            warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def finish_take(video: str | os.PathLike, settings: FinishSettings, out_path: str | os.PathLike, *,
@@ -283,18 +288,12 @@ def finish_take(video: str | os.PathLike, settings: FinishSettings, out_path: st
             own.append(f"{recipe_file.name} is not a take recipe; {video.name} was finished as a plain video")
     depth_file = Path(str(video) + ".depth.png")
     if depth_file.is_file():
-        from PIL import Image
+        from pipelines.depth import load_depth
 
-        with Image.open(depth_file) as img:
-            arr = np.asarray(img)
-        depth = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max if arr.dtype.kind == "u" else 1)
+        depth = load_depth(depth_file).relative
     out = finish(video, settings, out_path, fps=fps, depth=depth, loop_closed=loop_closed, progress=progress,
                  notices=own)
-    for msg in own:
-        if notices is not None:
-            notices.append(msg)
-        else:
-            warnings.warn(msg, UserWarning, stacklevel=2)
+    _deliver(own, notices)
     return out
 
 

@@ -245,6 +245,25 @@ def test_take_mp4_of_a_closed_loop_has_no_seam_flicker(tmp_path, astronaut):
     assert wrap <= max(pairs) and wrap < 0.6 * plain_wrap
 
 
+def test_finish_take_reads_the_loop_and_frame_rate_beside_the_take(tmp_path):
+    """A closed take's recipe says it loops: the seamless loop keeps every frame (no crossfade). Without
+    a readable recipe the same file is an open take: the loop crossfades its last half second away."""
+    import json
+
+    from pipelines.video import write_video
+
+    take = write_video(moving_take(36, closed=True), tmp_path / "take.mp4", FPS)
+    recipe = tmp_path / "take.mp4.json"
+    recipe.write_text(json.dumps({"settings": {"fps": FPS}, "camera_path": {"loop": True}}))
+    notes: list[str] = []
+    out = finish.finish_take(take, FinishSettings(loop="seamless"), tmp_path / "closed.mp4", notices=notes)
+    assert len(decode_video(out)) == 36 and not any("recipe" in n for n in notes)
+    recipe.write_text("[not, a recipe")
+    out = finish.finish_take(take, FinishSettings(loop="seamless"), tmp_path / "open.mp4", notices=notes)
+    assert len(decode_video(out)) == 36 - 12
+    assert "take.mp4.json is not a take recipe; take.mp4 was finished as a plain video" in notes
+
+
 def test_boomerang_plays_back_without_repeating_the_turn(tmp_path):
     frames = moving_take(12, step=0.3)  # steps well above the codec's noise (about 1.5 levels)
     out = finish.finish(frames, FinishSettings(loop="boomerang"), tmp_path / "b.mp4", fps=FPS)
