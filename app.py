@@ -158,15 +158,16 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
              random_seed: bool, num_takes: Any, vary: str, duration: Any, fps: Any, aspect: str, long_side: Any,
              engine: str = studio_api.PARALLAX, negative_prompt: str = "", progress=None,
              cancel: Optional[threading.Event] = None):
-    """One click: N takes. Returns the four take slots, the depth picture, the plan, the status, the
-    takes' recipes (JSON) and the takes' paths (for the session's state: what Keep may keep)."""
+    """One click: N takes, yielded as each take is ready (the first plays while the others render). Each
+    yield holds the four take slots, the depth picture, the plan, the status, the takes' recipes (JSON)
+    and the takes' paths (for the session's state: what Keep may keep)."""
     import gradio as gr
 
     if progress is None:
         progress = gr.Progress()
     try:
         n = _int(num_takes, "number of takes")
-        result = studio.generate(
+        results = studio.iter_generate(
             _photo_source(photo), prompt=prompt or "",
             preset=None if (not preset or preset == FROM_PROMPT) else preset,
             strength=_num(strength, "strength"), seed=None if random_seed else _int(seed, "seed"),
@@ -174,17 +175,25 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
             aspect=aspect or "photo", long_side=_int(long_side, "output size"),
             engine=engine or studio_api.PARALLAX, negative_prompt=negative_prompt or "",
             progress=_throttled(progress), cancel=cancel)
+        for result in results:
+            yield _outputs(result)
     except StudioError as exc:
         raise _error(exc) from None
     except MemoryError:
         raise gr.Error("not enough memory for this photo and size; choose a smaller output size") from None
 
+
+def _outputs(result: studio_api.StudioResult) -> tuple:
+    """The generate event's outputs for a (possibly partial) result."""
     # Plain paths (not component updates) so API clients get a path per take; labels and visibility
     # follow in a UI-only step (take_slots) from the recipes.
     paths = [str(t.video) for t in result.takes] + [None] * (studio_api.MAX_TAKES - len(result.takes))
     first = result.takes[0].settings
     status = [f"{len(result.takes)} take(s) of {first.duration:g} s at {first.width}x{first.height}, "
               f"{first.fps} fps in {result.seconds:.1f} s."]
+    if not result.complete:
+        status = [f"{len(result.takes)} of {result.planned} takes ready after {result.seconds:.1f} s; "
+                  "the others are rendering."]
     status += [f"Note: {note}" for note in result.notices]
     # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
     recipes = [{"label": t.label, "engine": t.recipe.get("engine", studio_api.PARALLAX),
@@ -438,10 +447,10 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
         settings = [num_takes, duration, fps, aspect, long_side, engine]
         gr.on([demo.load, photo.change] + [c.change for c in settings], functools.partial(estimate_text, studio),
               [photo, *settings], estimate_md, api_name="estimate", preprocess=False, queue=False,
-              show_progress="hidden")
+              show_progress="hidden", trigger_mode="always_last")  # the latest values win, never a stale reply
         gr.on([prompt.change, preset.change, strength.change], functools.partial(describe_plan, studio),
               [prompt, preset, strength], plan_md,
-              api_name="plan", queue=False, show_progress="hidden")
+              api_name="plan", queue=False, show_progress="hidden", trigger_mode="always_last")
 
         engine.change(lambda e: (engine_note(studio, e), gr.Textbox(visible=e != studio_api.PARALLAX)), engine,
                       [engine_md, negative_prompt], api_name="engine_status", queue=False, show_progress="hidden")
@@ -462,9 +471,9 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
             key = getattr(request, "session_hash", None) or str(id(cancel))
             running[key] = cancel
             try:
-                return generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
-                                duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
-                                cancel=cancel)
+                yield from generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
+                                    duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
+                                    cancel=cancel)
             finally:
                 if running.get(key) is cancel:
                     del running[key]
@@ -480,9 +489,11 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
         go.click(run, [photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
                        long_side, engine, negative_prompt],
                  [*videos, depth_img, plan_md, status_md, recipes, take_paths], api_name="generate",
-                 preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render"
-                 ).then(take_slots, recipes, [*columns, *videos], api_visibility="private", queue=False,
-                        show_progress="hidden")
+                 preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render",
+                 show_progress_on=status_md)  # not over the takes: the first one plays while the rest render
+        # Each take's column appears, labelled, as the take arrives.
+        recipes.change(take_slots, recipes, [*columns, *videos], api_visibility="private", queue=False,
+                       show_progress="hidden")
         stop.click(stop_run, None, status_md, api_name="stop", queue=False, show_progress="hidden")
         for i, keep in enumerate(keeps):
             keep.click(functools.partial(keep_take, studio, i), [take_paths, kept_paths],

@@ -29,7 +29,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -120,7 +120,7 @@ class FinishResult:
 
 @dataclass(frozen=True)
 class StudioResult:
-    """Everything one click produced."""
+    """Everything one click produced (from :meth:`Studio.iter_generate`: so far)."""
 
     takes: tuple[TakeResult, ...]
     plan: prompts.MotionPlan
@@ -129,6 +129,12 @@ class StudioResult:
     notices: tuple[str, ...] = ()
     seconds: float = 0.0
     depth_preview: Optional[np.ndarray] = field(default=None, repr=False)  # (H, W) uint8, white = near
+    planned: int = 0  # takes this click makes; more than len(takes) while the others still render
+
+    @property
+    def complete(self) -> bool:
+        """True when every planned take is in ``takes`` (the last result of a click)."""
+        return len(self.takes) >= self.planned
 
 
 class _LRU:
@@ -342,14 +348,23 @@ class Studio:
         return prompts.MotionPlan(preset, plan.strength, prompts.plan_label(preset, plan.strength), why,
                                   plan.words, False)
 
-    def generate(self, photo: photo_io.PhotoLike | photo_io.Photo | None, prompt: str = "",
+    def generate(self, *args: Any, **kwargs: Any) -> StudioResult:
+        """Render the takes and return them all at once: the last result of :meth:`iter_generate`
+        (same arguments)."""
+        for result in self.iter_generate(*args, **kwargs):
+            pass
+        return result
+
+    def iter_generate(self, photo: photo_io.PhotoLike | photo_io.Photo | None, prompt: str = "",
                  preset: Optional[str] = None, strength: float = prompts.DEFAULT_STRENGTH,
                  seed: Optional[int] = None, num_takes: int = 1, vary: str = "seed",
                  duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "photo",
                  long_side: int = 960, engine: str = PARALLAX, negative_prompt: str = "",
                  num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
-                 cancel: Optional[threading.Event] = None) -> StudioResult:
-        """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes.
+                 cancel: Optional[threading.Event] = None) -> Iterator[StudioResult]:
+        """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes, yielding a StudioResult
+        as each take is ready (its ``takes`` grow to ``planned``), so the first take can be watched
+        while the others render. Bad values raise before anything is rendered.
 
         preset: a camera preset name, or None to take the move from the prompt (the prompt's strength
             words still apply to ``strength``).
@@ -385,21 +400,29 @@ class Studio:
         # 4. Render the takes into this request's own folder
         out_dir = self.new_output_dir()
         takes: list[TakeResult] = []
+        preview = depth_preview(prepared.depth)
+
+        def result(planned: int, *more: str) -> StudioResult:
+            notices = list(prepared.notices) + [n for t in takes for n in t.notices] + list(more)
+            return StudioResult(tuple(takes), plan, prepared, out_dir, tuple(dict.fromkeys(notices)),
+                                time.perf_counter() - t0, preview, planned)
+
         for i, s in enumerate(settings):
             if cancel is not None and cancel.is_set():
                 break
             takes.append(self._render_one(fitted, prepared, plan, prompt, s, gen, i, len(settings), out_dir, say,
                                           cancel))
+            if i + 1 < len(settings):
+                yield result(len(settings))
         if not takes:
             from pipelines.generative import GenerationCancelled
 
             raise GenerationCancelled("stopped before the first take was made; nothing was rendered")
-        notices = list(prepared.notices) + [n for t in takes for n in t.notices]
-        if len(takes) < len(settings):
-            notices.append(f"cancelled: {len(takes)} of {len(settings)} take(s) made")
         say(1.0, "Done")
-        return StudioResult(tuple(takes), plan, prepared, out_dir, tuple(dict.fromkeys(notices)),
-                            time.perf_counter() - t0, depth_preview(prepared.depth))
+        if len(takes) < len(settings):
+            yield result(len(takes), f"cancelled: {len(takes)} of {len(settings)} take(s) made")
+        else:
+            yield result(len(takes))
 
     def _generative_settings(self, engine: str, prompt: str, negative_prompt: str,
                              num_inference_steps: Optional[int]) -> Optional[GenerativeSettings]:

@@ -76,6 +76,20 @@ def test_same_seed_same_video_other_seed_other_video(client, photo_file):
     assert np.abs(a.astype(int) - c.astype(int)).mean() > 0.5
 
 
+def test_takes_arrive_one_by_one(client, photo_file):
+    from gradio_client import handle_file
+
+    job = client.submit(handle_file(photo_file), "slow push in", seed=3, num_takes=2, duration=0.5, fps=8,
+                        long_side=128, api_name="/generate")
+    final = job.result()
+    steps = job.outputs()
+    assert len(steps) == 2 and steps[-1] == final
+    first = steps[0]
+    assert first[0] is not None and first[1] is None and "1 of 2 takes ready" in first[6]
+    assert [r["settings"]["seed"] for r in first[7]] == [3]
+    assert "2 take(s) of 0.5 s" in final[6]
+
+
 def test_depth_computed_once_for_repeated_clicks(client, photo_file, depth_fn):
     call(client, photo_file, seed=1, takes=1)
     before = depth_fn.calls

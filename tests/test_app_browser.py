@@ -199,3 +199,20 @@ def test_example_fills_photo_and_prompt_and_estimate(page):
     page.wait_for_function("() => document.querySelector('#plan').innerText.includes('Pedestal up')", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#estimate').innerText.includes('960x540')",
                            timeout=30_000)
+
+
+def test_estimate_follows_the_latest_settings(page, tmp_path, astronaut):
+    """A photo upload and a change of takes right after it send two estimates at once; the page must end
+    on the one for the latest values (before always_last, the upload's reply could land last)."""
+    photo = tmp_path / "astronaut.jpg"
+    Image.fromarray(astronaut).save(photo, quality=92)
+    for _ in range(3):
+        reload(page)
+        page.locator("#photo input[type=file]").set_input_files(str(photo))
+        box = page.locator("#takes input[type=number]")
+        box.fill("3")
+        box.press("Enter")
+        page.wait_for_function("() => document.querySelector('#estimate').innerText.includes('3 take(s)')",
+                               timeout=30_000)
+        page.wait_for_timeout(1500)  # a stale reply would arrive in this time
+        assert "3 take(s)" in page.locator("#estimate").inner_text()
