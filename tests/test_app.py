@@ -90,6 +90,22 @@ def test_takes_arrive_one_by_one(client, photo_file):
     assert "2 take(s) of 0.5 s" in final[6]
 
 
+def test_stop_delivers_the_takes_made_so_far(server, photo_file):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)  # one session: /stop reaches this session's click
+    job = client.submit(handle_file(photo_file), "orbit", seed=1, num_takes=4, duration=3.0, fps=30, long_side=480,
+                        api_name="/generate")
+    deadline = time.time() + 60
+    while not job.outputs() and time.time() < deadline:  # the first take is out; the second renders
+        time.sleep(0.05)
+    assert "Stopping" in client.predict(api_name="/stop")
+    final = job.result()
+    made = [v for v in final[:4] if v]
+    assert 1 <= len(made) < 4 and f"cancelled: {len(made)} of 4 take(s) made" in final[6]
+    assert decode(made[-1]).shape == (90, 270, 480, 3)  # the last take delivered is whole
+
+
 def test_depth_computed_once_for_repeated_clicks(client, photo_file, depth_fn):
     call(client, photo_file, seed=1, takes=1)
     before = depth_fn.calls
