@@ -356,12 +356,12 @@ class Studio:
         return result
 
     def iter_generate(self, photo: photo_io.PhotoLike | photo_io.Photo | None, prompt: str = "",
-                 preset: Optional[str] = None, strength: float = prompts.DEFAULT_STRENGTH,
-                 seed: Optional[int] = None, num_takes: int = 1, vary: str = "seed",
-                 duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "photo",
-                 long_side: int = 960, engine: str = PARALLAX, negative_prompt: str = "",
-                 num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
-                 cancel: Optional[threading.Event] = None) -> Iterator[StudioResult]:
+                      preset: Optional[str] = None, strength: float = prompts.DEFAULT_STRENGTH,
+                      seed: Optional[int] = None, num_takes: int = 1, vary: str = "seed",
+                      duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "photo",
+                      long_side: int = 960, engine: str = PARALLAX, negative_prompt: str = "",
+                      num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
+                      cancel: Optional[threading.Event] = None) -> Iterator[StudioResult]:
         """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes, yielding a StudioResult
         as each take is ready (its ``takes`` grow to ``planned``), so the first take can be watched
         while the others render. Bad values raise before anything is rendered.
