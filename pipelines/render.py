@@ -76,8 +76,8 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
     """Render one take of ``photo`` to ``video`` (.mp4/.webm) and/or PNG frames in ``frames_dir``.
 
     ``camera_path`` overrides the preset; ``scene`` reuses a scene already built for this photo (every
-    take of a photo shares one). Writes the recipe and frame 0's depth beside the video (:func:`write_sidecars`).
-    """
+    take of a photo shares one). Writes the recipe and frame 0's depth beside the video
+    (:func:`write_sidecars`)."""
     if video is None and frames_dir is None:
         raise InputError("nothing to write: give a video file (-o take.mp4) and/or a frames folder")
     report = progress or (lambda f, msg: None)

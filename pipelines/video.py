@@ -22,10 +22,11 @@ SEAM_BITRATE_RAMP = (6.0, 4.0, 3.0, 2.0, 1.5, 1.2)
 def loop_seam_params(num_frames: int) -> list[str]:
     """x264 options for a video that plays on repeat. The first frame is coded on its own and the last at
     the end of a long prediction chain, so their coding errors differ more than neighbours' do and the
-    seam shows as a flicker. More bits at both ends, ramping down over six frames (x264 zones, a ramp so
-    the boost makes no new step of its own) halve the seam's jump: on loops moving a fraction of a pixel
-    per frame it drops to about one frame's worth of the natural motion, for 1.3-2x the size of a 3 s
-    clip (``bench/bench_loop_seam.py`` prints both). Empty for clips too short to need it."""
+    seam shows as a flicker. More bits at both ends, ramping down over six frames (x264 zones; a ramp, so
+    the step where the boost ends stays small) halve the seam's jump: on loops moving a fraction of a
+    pixel per frame it drops to about one frame's worth of the natural motion, for about twice the size
+    of a 36-frame clip and less extra for longer ones (``bench/bench_loop_seam.py`` prints both). Empty
+    for clips too short to need it."""
     levels = SEAM_BITRATE_RAMP[:num_frames // 8]
     if not levels:
         return []
