@@ -185,28 +185,36 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
 
 def _outputs(result: studio_api.StudioResult) -> tuple:
     """The generate event's outputs for a (possibly partial) result."""
+    import gradio as gr
+
     # Plain paths (not component updates) so API clients get a path per take; labels and visibility
     # follow in a UI-only step (take_slots) from the recipes.
-    paths = [str(t.video) for t in result.takes] + [None] * (studio_api.MAX_TAKES - len(result.takes))
-    first = result.takes[0].settings
-    status = [f"{len(result.takes)} take(s) of {first.duration:g} s at {first.width}x{first.height}, "
-              f"{first.fps} fps in {result.seconds:.1f} s."]
-    if not result.complete:
-        status = [f"{len(result.takes)} of {result.planned} takes ready after {result.seconds:.1f} s; "
-                  "the others are rendering."]
+    n = len(result.takes)
+    paths = [str(t.video) for t in result.takes] + [None] * (studio_api.MAX_TAKES - n)
+    if result.complete:
+        first = result.takes[0].settings
+        status = [f"{n} take(s) of {first.duration:g} s at {first.width}x{first.height}, "
+                  f"{first.fps} fps in {result.seconds:.1f} s."]
+    elif n == 0:
+        status = [f"Rendering {result.planned} take(s)..."]
+    else:
+        status = [f"{n} of {result.planned} takes ready after {result.seconds:.1f} s; the others are rendering."]
     status += [f"Note: {note}" for note in result.notices]
     # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
     recipes = [{"label": t.label, "engine": t.recipe.get("engine", studio_api.PARALLAX),
                 "settings": t.settings.model_dump(), "plan": result.plan.label,
                 "source_photo_sha256": t.recipe.get("source_photo_sha256"), "video": t.recipe.get("video")}
                for t in result.takes]
-    return (*paths, result.depth_preview, f"**{result.plan.label}**: {result.plan.explanation}",
-            "\n\n".join(status), recipes, [str(t.video) for t in result.takes])
+    recipes += [{"label": f"Take {i + 1} - rendering", "pending": True} for i in range(n, result.planned)]
+    depth = result.depth_preview if result.depth_preview is not None else gr.Image()  # kept until depth is in
+    return (*paths, depth, f"**{result.plan.label}**: {result.plan.explanation}", "\n\n".join(status), recipes,
+            [str(t.video) for t in result.takes])
 
 
 def take_slots(recipes: Optional[list]) -> list:
-    """Show one take column (video + keep button) per take, the video labelled with what made it; hide
-    the other columns. Returns MAX_TAKES column updates, then MAX_TAKES video updates."""
+    """Show one take column (video + keep button) per take, made or still rendering, the video labelled
+    with what made it; hide the other columns. Returns MAX_TAKES column updates, then MAX_TAKES video
+    updates."""
     import gradio as gr
 
     recipes = list(recipes or [])

@@ -124,8 +124,8 @@ class StudioResult:
 
     takes: tuple[TakeResult, ...]
     plan: prompts.MotionPlan
-    prepared: Prepared
-    out_dir: Path
+    prepared: Optional[Prepared]  # None (and out_dir too) only in iter_generate's first, take-less result
+    out_dir: Optional[Path]
     notices: tuple[str, ...] = ()
     seconds: float = 0.0
     depth_preview: Optional[np.ndarray] = field(default=None, repr=False)  # (H, W) uint8, white = near
@@ -363,8 +363,9 @@ class Studio:
                       num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
                       cancel: Optional[threading.Event] = None) -> Iterator[StudioResult]:
         """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes, yielding a StudioResult
-        as each take is ready (its ``takes`` grow to ``planned``), so the first take can be watched
-        while the others render. Bad values raise before anything is rendered.
+        once the settings are checked (no takes yet) and again as each take is ready (its ``takes`` grow to
+        ``planned``), so the first take can be watched while the others render. Bad values raise before
+        anything is yielded or rendered.
 
         preset: a camera preset name, or None to take the move from the prompt (the prompt's strength
             words still apply to ``strength``).
@@ -393,19 +394,22 @@ class Studio:
         secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.is_prepared(photo_obj))
         say(0.0, f"About {secs:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
 
+        takes: list[TakeResult] = []
+        prepared = out_dir = preview = None
+
+        def result(planned: int, *more: str) -> StudioResult:
+            notices = list(prepared.notices if prepared else ()) + [n for t in takes for n in t.notices] + list(more)
+            return StudioResult(tuple(takes), plan, prepared, out_dir, tuple(dict.fromkeys(notices)),
+                                time.perf_counter() - t0, preview, planned)
+
+        yield result(len(settings))  # the settings hold: the caller can clear old takes and show the plan
         # 2. Depth, once per photo
         prepared = self.prepare(photo_obj, progress=say)
+        preview = depth_preview(prepared.depth)
         # 3. Crop and resample to the output size and build the scene, once per photo and size
         fitted = self.fitted(prepared, size, progress=say)
         # 4. Render the takes into this request's own folder
         out_dir = self.new_output_dir()
-        takes: list[TakeResult] = []
-        preview = depth_preview(prepared.depth)
-
-        def result(planned: int, *more: str) -> StudioResult:
-            notices = list(prepared.notices) + [n for t in takes for n in t.notices] + list(more)
-            return StudioResult(tuple(takes), plan, prepared, out_dir, tuple(dict.fromkeys(notices)),
-                                time.perf_counter() - t0, preview, planned)
 
         for i, s in enumerate(settings):
             if cancel is not None and cancel.is_set():

@@ -83,11 +83,15 @@ def test_takes_arrive_one_by_one(client, photo_file):
                         long_side=128, api_name="/generate")
     final = job.result()
     steps = job.outputs()
-    assert len(steps) == 2 and steps[-1] == final
-    first = steps[0]
+    assert len(steps) == 3 and steps[-1] == final
+    start, first = steps[0], steps[1]
+    # At once: the old takes cleared, two slots waiting.
+    assert start[:4] == (None,) * 4 and "Rendering 2 take(s)" in start[6]
+    assert start[7] == [{"label": f"Take {i} - rendering", "pending": True} for i in (1, 2)]
+    # Then take 1 while take 2 renders, then both.
     assert first[0] is not None and first[1] is None and "1 of 2 takes ready" in first[6]
-    assert [r["settings"]["seed"] for r in first[7]] == [3]
-    assert "2 take(s) of 0.5 s" in final[6]
+    assert [r.get("settings", {}).get("seed") for r in first[7]] == [3, None] and first[7][1]["pending"]
+    assert "2 take(s) of 0.5 s" in final[6] and not any(r.get("pending") for r in final[7])
 
 
 def test_stop_delivers_the_takes_made_so_far(server, photo_file):
@@ -97,7 +101,7 @@ def test_stop_delivers_the_takes_made_so_far(server, photo_file):
     job = client.submit(handle_file(photo_file), "orbit", seed=1, num_takes=4, duration=3.0, fps=30, long_side=480,
                         api_name="/generate")
     deadline = time.time() + 60
-    while not job.outputs() and time.time() < deadline:  # the first take is out; the second renders
+    while len(job.outputs()) < 2 and time.time() < deadline:  # the first take is out; the second renders
         time.sleep(0.05)
     assert "Stopping" in client.predict(api_name="/stop")
     final = job.result()
