@@ -119,10 +119,11 @@ def estimate_text(studio: studio_api.Studio, photo: Any, num_takes: float, durat
         frames = max(1, round(_num(duration, "duration") * _int(fps, "fps")))
         n = _int(num_takes, "number of takes")
         secs = studio.estimate(w, h, frames, n)
+        first = f"; the first plays after about {max(1, round(studio.estimate(w, h, frames, 1)))} s" if n > 1 else ""
         model = _model_estimate(studio, engine, frames, w, h, n)
     except Exception:  # an estimate is a hint; bad values get their message from Generate
         return ""
-    return f"Estimated time: about {max(1, round(secs))} s for {n} take(s) of {frames} frames at {w}x{h} " \
+    return f"Estimated time: about {max(1, round(secs))} s for {n} take(s) of {frames} frames at {w}x{h}{first} " \
            f"(less when the depth of this photo is already computed){model}."
 
 

@@ -302,4 +302,4 @@ def test_estimate_endpoint(client, photo_file):
     from gradio_client import handle_file
 
     text = client.predict(handle_file(photo_file), 3, 2.0, 24, "9:16", 640, api_name="/estimate")
-    assert "3 take(s) of 48 frames at 360x640" in text
+    assert "3 take(s) of 48 frames at 360x640; the first plays after about" in text
