@@ -20,6 +20,13 @@ def texture(w, h, seed=0):
     return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
 
 
+def box_depth(w, h, far, near, box) -> DepthMap:
+    """A plane at z = ``far`` with the region ``box`` (a (rows, cols) pair of slices) at z = ``near``."""
+    z = np.full((h, w), far, np.float32)
+    z[box] = near
+    return DepthMap(z)
+
+
 def pose(tx=0.0, ty=0.0, tz=0.0):
     m = np.eye(4)
     m[:3, 3] = (tx, ty, tz)
@@ -65,11 +72,9 @@ def test_near_layer_moves_more_than_far_and_hides_it():
     far_img, near_img = texture(w, h, 1), np.zeros((h, w, 3), np.uint8)
     img = far_img.copy()
     near_img[:] = (255, 0, 0)
-    z = np.full((h, w), 8.0, np.float32)
     box = (slice(60, 140), slice(120, 200))
     img[box] = near_img[box]
-    z[box] = 2.0
-    scene = parallax.build_scene(load_image(img), DepthMap(z))
+    scene = parallax.build_scene(load_image(img), box_depth(w, h, 8.0, 2.0, box))
     t = 0.2
     frame = parallax.render(scene, CameraPath(pose(tx=t)[None], [60.0], w, h), holes=True).images[0]
     f = intrinsics(60.0, w, h)[0, 0]
@@ -91,9 +96,7 @@ def test_revealed_region_is_filled_with_background_not_stretched_foreground():
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = (0, 200, 0)  # green background
     img[50:150, 100:180] = (255, 0, 0)  # red foreground box
-    z = np.full((h, w), 10.0, np.float32)
-    z[50:150, 100:180] = 2.0
-    scene = parallax.build_scene(load_image(img), DepthMap(z))
+    scene = parallax.build_scene(load_image(img), box_depth(w, h, 10.0, 2.0, (slice(50, 150), slice(100, 180))))
     frames = parallax.render(scene, CameraPath(pose(tx=0.3)[None], [60.0], w, h), holes=True)
     frame, holes = frames.images[0], frames.holes[0]
     revealed = holes > 127
@@ -106,9 +109,7 @@ def test_thin_pole_stays_attached_to_its_layer():
     w, h = 320, 200
     img = texture(w, h, 2)
     img[:, 160:162] = (255, 255, 255)  # a 2-px white pole
-    z = np.full((h, w), 10.0, np.float32)
-    z[:, 160:162] = 2.0
-    scene = parallax.build_scene(load_image(img), DepthMap(z))
+    scene = parallax.build_scene(load_image(img), box_depth(w, h, 10.0, 2.0, (slice(None), slice(160, 162))))
     t = 0.15
     frame = parallax.render(scene, CameraPath(pose(tx=t)[None], [60.0], w, h)).images[0]
     x = 160.5 - intrinsics(60.0, w, h)[0, 0] * t / 2.0
@@ -150,9 +151,7 @@ def test_zoom_by_fov_and_other_aspect_output_size(astronaut):
 def test_circle_loop_closes():
     w, h = 256, 160
     img = texture(w, h, 4)
-    z = np.full((h, w), 6.0, np.float32)
-    z[40:120, 80:170] = 2.0
-    depth = DepthMap(z)
+    depth = box_depth(w, h, 6.0, 2.0, (slice(40, 120), slice(80, 170)))
     settings = schema.RenderSettings(preset="circle", strength=1.0, seed=5, duration=1.0, fps=24)
     path = camera.preset_path("circle", depth, settings)
     assert path.loop and path.num_frames == 24
@@ -166,9 +165,7 @@ def test_circle_loop_closes():
 def test_same_seed_same_frames_different_seed_different():
     w, h = 192, 128
     img = texture(w, h, 5)
-    z = np.full((h, w), 5.0, np.float32)
-    z[30:100, 60:130] = 1.5
-    depth = DepthMap(z)
+    depth = box_depth(w, h, 5.0, 1.5, (slice(30, 100), slice(60, 130)))
     scene = parallax.build_scene(load_image(img), depth)
 
     def take(seed):
