@@ -26,7 +26,7 @@ def _photo():
     import numpy as np
     from skimage import data
 
-    from pipelines.io import Photo
+    from pipelines.core.photo import Photo
 
     img = cv2.resize(data.astronaut(), (1080, 1080), interpolation=cv2.INTER_CUBIC)
     side = cv2.resize(data.coffee(), (420, 1080), interpolation=cv2.INTER_CUBIC)
@@ -95,7 +95,7 @@ def main() -> None:
     # A fresh cache folder per run: every run estimates (and pays for writing its cache entry).
     from skimage import data
 
-    from pipelines.io import Photo
+    from pipelines.core.photo import Photo
 
     # The collage has no single subject; the stretched portrait runs every step (GrabCut twice).
     portrait = Photo(cv2.resize(data.astronaut(), (1920, 1080), interpolation=cv2.INTER_CUBIC))

@@ -57,8 +57,8 @@ def main() -> None:
 
     from moviepy import VideoClip
 
-    from pipelines import finish
-    from pipelines.schema import FinishSettings
+    from pipelines.finish import compose as finish
+    from pipelines.core.schema import FinishSettings
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

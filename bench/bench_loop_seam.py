@@ -39,7 +39,7 @@ def seam(path: Path) -> tuple[float, float]:
     """(blurred |last - first|, largest blurred |next - this|) of a decoded video."""
     import cv2
 
-    from pipelines.video import read_video
+    from pipelines.render.video import read_video
 
     frames, _ = read_video(path)
     b = np.stack([cv2.GaussianBlur(f, (0, 0), 1.5) for f in frames.astype(np.float32)])
@@ -51,7 +51,7 @@ def main() -> None:
     import cv2
     from skimage import data
 
-    from pipelines.video import write_video
+    from pipelines.render.video import write_video
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=36)

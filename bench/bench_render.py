@@ -28,7 +28,7 @@ def scene_inputs(w: int, h: int):
     from skimage import data
 
     from pipelines.depth import DepthMap
-    from pipelines.io import load_image
+    from pipelines.core.photo import load_image
 
     photo = load_image(cv2.resize(data.astronaut(), (w, h), interpolation=cv2.INTER_AREA))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -40,7 +40,9 @@ def scene_inputs(w: int, h: int):
 
 
 def run_one(kind: str, w: int, h: int) -> dict:
-    from pipelines import camera, parallax, schema
+    from pipelines.render import camera
+    from pipelines.render import parallax
+    from pipelines.core import schema
 
     photo, depth = scene_inputs(w, h)
     settings = schema.RenderSettings(preset="orbit", strength=1.0, seed=1, duration=FRAMES / 30, fps=30)
@@ -63,7 +65,7 @@ def run_one(kind: str, w: int, h: int) -> dict:
 def naive_warp(rgb: np.ndarray, z: np.ndarray, path) -> None:
     """The usual baseline: one backward warp per frame that reads the source depth at the target pixel
     (no layers, no occlusion, no fill: edges stretch)."""
-    from pipelines.camera import intrinsics
+    from pipelines.render.camera import intrinsics
 
     h, w = z.shape
     Ks = intrinsics(path.source_fov_deg, w, h)

@@ -117,7 +117,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import app
-    from pipelines import studio as st
+    from pipelines.studio import facade as st
 
     folder = Path(tempfile.mkdtemp(prefix="bench-studio-"))
     os.environ["PHOTO_STUDIO_DEPTH_CACHE"] = str(folder / "depth-cache")  # empty: depth is computed

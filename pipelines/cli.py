@@ -11,7 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from pipelines.errors import StudioError
+from pipelines.core.errors import StudioError
 
 
 def _notice(msg: str) -> None:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------------------------- render
 def _parse_size(text: str) -> tuple[int, int]:
-    from pipelines.errors import InputError
+    from pipelines.core.errors import InputError
 
     try:
         w, h = (int(x) for x in text.lower().split("x"))
@@ -52,7 +52,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 
 def _add_render(sub) -> None:
-    from pipelines import schema
+    from pipelines.core import schema
 
     p = sub.add_parser("render", help="render a camera move through a photo into frames and/or a video")
     p.add_argument("photo", help="photo file (JPEG, PNG, WebP, ...)")
@@ -69,18 +69,19 @@ def _add_render(sub) -> None:
                    help="parallax (default), or a generative engine: wan-vace, animatediff-depth, svd "
                         "(needs a GPU and the weights; falls back to parallax with the reason)")
     schema.add_options(p, schema.GenerativeSettings, skip=("engine",))
-    from pipelines import finish
+    from pipelines.finish import compose as finish
 
     finish.add_cli_options(p)
     p.set_defaults(run=_run_render)
 
 
 def _run_render(args) -> int:
-    from pipelines import camera, schema
+    from pipelines.render import camera
+    from pipelines.core import schema
     from pipelines.depth import load_depth
-    from pipelines.errors import InputError
-    from pipelines.io import load_image
-    from pipelines.render import render_take
+    from pipelines.core.errors import InputError
+    from pipelines.core.photo import load_image
+    from pipelines.render.take import render_take
 
     if not args.output and not args.frames_dir:
         raise InputError("say where to write: -o take.mp4 and/or --frames-dir DIR")
@@ -93,7 +94,7 @@ def _run_render(args) -> int:
         values["width"], values["height"] = _parse_size(args.size)
     if args.prompt and not args.preset and not args.camera_path:
         # The words pick the move (and scale the strength) unless a preset or path says otherwise.
-        from pipelines.prompt import parse_prompt
+        from pipelines.studio.prompt import parse_prompt
 
         base = values.get("strength", schema.RenderSettings.model_fields["strength"].default)
         plan = parse_prompt(args.prompt, base_strength=base, presets=camera.list_presets())
@@ -104,7 +105,7 @@ def _run_render(args) -> int:
         cam = camera.load_path(args.camera_path)
         values.setdefault("fps", 30)
     settings = schema.validate(schema.RenderSettings, **values)
-    from pipelines import finish
+    from pipelines.finish import compose as finish
 
     finishing = finish.settings_from_args(args, out_path=args.output)  # bad text/audio fail before rendering
     if finishing is not None and not args.output:
@@ -123,7 +124,7 @@ def _run_render(args) -> int:
         out = Path(args.output)
         video = out.with_name(out.stem + ".take.mp4")
     if args.engine != "parallax":
-        from pipelines.generative_take import render_generative_take
+        from pipelines.generative.redraw import render_generative_take
 
         if not args.output:
             raise InputError(f"--engine {args.engine} writes a video: give -o take.mp4")
@@ -152,7 +153,7 @@ def _add_presets(sub) -> None:
 
 
 def _run_presets(args) -> int:
-    from pipelines import camera
+    from pipelines.render import camera
 
     for name in camera.list_presets():
         pr = camera.get_preset(name)
@@ -164,7 +165,8 @@ _COMMANDS += [_add_render, _add_presets]
 
 
 def _add_depth(sub) -> None:
-    from pipelines import depth, schema
+    from pipelines import depth
+    from pipelines.core import schema
 
     p = sub.add_parser("depth", help="estimate (or import) and edit a photo's depth map",
                        description="Write the photo's depth as a 16-bit PNG (white = near) or .npy z-depth.")
@@ -186,8 +188,10 @@ def _run_depth(args) -> int:
     import numpy as np
     from PIL import Image
 
-    from pipelines import depth, io, schema
-    from pipelines.errors import InputError
+    from pipelines import depth
+    from pipelines.core import photo as io
+    from pipelines.core import schema
+    from pipelines.core.errors import InputError
 
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".npy"):

@@ -86,13 +86,13 @@ def free_port() -> int:
 def serve_studio(output_root: Path, depth_fn, **studio_kwargs):
     """Start the app on a free 127.0.0.1 port around a Studio writing to ``output_root`` (other Studio
     arguments in ``studio_kwargs``); yield its URL."""
-    import app
-    from pipelines import studio as st
+    from pipelines.ui.blocks import build_demo, launch_kwargs
+    from pipelines.studio import facade as st
 
-    demo = app.build_demo(st.Studio(output_root=output_root, depth_fn=depth_fn, **studio_kwargs))
+    demo = build_demo(st.Studio(output_root=output_root, depth_fn=depth_fn, **studio_kwargs))
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **app.launch_kwargs())
+                **launch_kwargs())
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -1,0 +1,1 @@
+"""What every stage shares: typed errors, the one schema of knobs, photo intake, data paths, the recipe."""

@@ -1,0 +1,434 @@
+"""The parallax engine: a photo and its depth become a layered 3-D scene, rendered along a camera path.
+
+How it works (and why it is fast on a CPU):
+1. ``build_scene`` splits the photo where depth jumps (not into arbitrary slices), far to near. Layer k
+   covers its own pixels and everything nearer (alpha), with colour *filled* where nearer layers hid it,
+   so a moving camera reveals plausible background instead of stretched foreground. Each layer also gets
+   a smooth disparity field, extended past its silhouette, held at low resolution.
+2. ``render`` inverts each layer's warp on a coarse grid of output pixels (the layer's surface is smooth,
+   so a few fixed-point steps find the source pixel every output ray hits), upsamples that map, resamples
+   the premultiplied layer with ``cv2.remap`` and composites near over far. Frame 0 with the identity
+   pose resamples at integer positions, so it gives back the photo exactly.
+
+Conventions: the camera contract of DESIGN.md (pinhole, OpenCV axes, camera-to-world poses, pixel
+centres at integers, z-depth).
+"""
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Optional
+
+import cv2
+import numpy as np
+
+from pipelines.render.camera import CameraPath, intrinsics
+from pipelines.depth import DepthMap
+from pipelines.core.errors import InputError
+from pipelines.core.photo import Photo
+
+#: Relative depth jump (z_far / z_near - 1) that splits two layers.
+JUMP_RATIO = 0.12
+#: Pixels a nearer layer reaches past its depth edge (the cure for foreground halos).
+EDGE_GROW = 2
+#: Most layers a scene gets (cost grows with each).
+MAX_LAYERS = 4
+#: Longest side of the low-resolution disparity fields and of the coarse warp grid.
+FIELD_SIDE = 480
+GRID_SIDE = 240
+#: Fixed-point steps that find where each output ray meets a layer's surface.
+SOLVER_STEPS = 4
+
+Progress = Optional[Callable[[float, str], None]]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One depth layer of a scene.
+
+    rgba: (H, W, 4) uint8, colour premultiplied by alpha; alpha 255 on this layer's pixels and on every
+        nearer layer's pixels (where the colour is filled), 0 on farther pixels.
+    filled: (H, W) bool, True where the colour was invented (hidden behind nearer layers in the photo).
+    disparity: (h, w) float32 low-resolution 1/z field (world units), smooth and defined everywhere.
+    """
+
+    rgba: np.ndarray
+    filled: np.ndarray
+    disparity: np.ndarray
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A photo as layers ordered far to near; built once, rendered along any number of paths.
+
+    size: (width, height) of the photo. thresholds: log-disparity values where layers split.
+    """
+
+    layers: tuple[Layer, ...]
+    size: tuple[int, int]
+    thresholds: tuple[float, ...] = field(default=())
+
+    def __post_init__(self):
+        if not self.layers:
+            raise InputError("a scene needs at least one layer")
+        w, h = self.size
+        for layer in self.layers:
+            if layer.rgba.shape != (h, w, 4) or layer.rgba.dtype != np.uint8:
+                raise InputError(f"layer rgba must be ({h}, {w}, 4) uint8, got {layer.rgba.shape} {layer.rgba.dtype}")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One rendered frame: image (H, W, 3) uint8; holes (H, W) uint8, 255 where the colour is invented
+    (revealed by the camera, not seen in the photo) or None; depth (H, W) float32 z-depth or None."""
+
+    image: np.ndarray
+    holes: Optional[np.ndarray] = None
+    depth: Optional[np.ndarray] = None
+
+
+@dataclass(frozen=True)
+class Frames:
+    """A rendered camera move: images (T, H, W, 3) uint8; holes (T, H, W) uint8 (255 = invented);
+    depth (T, H, W) float32 z-depth seen by each output pixel (None unless asked for)."""
+
+    images: np.ndarray
+    holes: Optional[np.ndarray] = None
+    depth: Optional[np.ndarray] = None
+
+
+# ----------------------------------------------------------------------------------------------------
+# 1. Building the scene
+
+
+def _push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Fill unknown pixels of ``values`` (H, W[, C]) float32 from the known ones by a pull-push pyramid:
+    known pixels keep their exact values; holes take a smooth blend of what surrounds them."""
+    squeeze = values.ndim == 2
+    v = values[..., None] if squeeze else values
+    w = known.astype(np.float32)
+    levels = [(v * w[..., None], w)]
+    while min(levels[-1][1].shape) > 2:
+        vw, ww = levels[-1]
+        size = (max(1, vw.shape[1] // 2), max(1, vw.shape[0] // 2))
+        vw2 = cv2.resize(vw, size, interpolation=cv2.INTER_AREA)
+        ww2 = cv2.resize(ww, size, interpolation=cv2.INTER_AREA)
+        levels.append((vw2.reshape(size[1], size[0], -1), ww2))
+    vw, ww = levels[-1]
+    est = vw / np.maximum(ww, 1e-8)[..., None]
+    if ww.max() <= 0:
+        raise InputError("nothing to fill from: the layer has no known pixels")
+    est[ww <= 0] = (vw.reshape(-1, vw.shape[-1]).sum(0) / max(ww.sum(), 1e-8))
+    for vw, ww in reversed(levels[:-1]):
+        up = cv2.resize(est, (vw.shape[1], vw.shape[0]), interpolation=cv2.INTER_LINEAR)
+        up = up.reshape(vw.shape)
+        a = np.clip(ww * 4.0, 0.0, 1.0)[..., None]  # a cell a quarter known trusts its own data
+        est = vw / np.maximum(ww, 1e-8)[..., None] * a + up * (1.0 - a)
+    est = np.where(known[..., None], v, est)
+    return est[..., 0] if squeeze else est
+
+
+def _split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
+    """Log-disparity values where the scene's depth jumps (by more than JUMP_RATIO across ~3 px), at
+    most ``max_layers - 1``. Each jump is a pair (far side, near side); a threshold between the two
+    separates it. Thresholds are placed greedily where they separate the most remaining jumps, so one
+    occlusion edge gives one split and a smooth surface (a slope, a floor) is never cut."""
+    h, w = log_disp.shape
+    r = 3
+    jump = math.log1p(JUMP_RATIO)
+    lo, hi = [], []
+    for a, b in ((log_disp[:, :-r], log_disp[:, r:]), (log_disp[:-r, :], log_disp[r:, :])):
+        m = np.abs(a - b) > jump
+        lo.append(np.minimum(a, b)[m])
+        hi.append(np.maximum(a, b)[m])
+    lo, hi = np.concatenate(lo), np.concatenate(hi)
+    min_count = max(12, 0.05 * (h + w) * r)
+    candidates = np.linspace(float(log_disp.min()), float(log_disp.max()), 257)[1:-1]
+    out: list[float] = []
+    while len(out) < max_layers - 1 and lo.size >= min_count:
+        count = np.searchsorted(np.sort(lo), candidates) - np.searchsorted(np.sort(hi), candidates)
+        best = count.max()
+        if best < min_count:
+            break
+        # Later splits must be real edges too, not the mixed pixels left along an edge already split.
+        min_count = max(min_count, 0.2 * best) if not out else min_count
+        # The middle of the best run of candidates: halfway between the far and near sides of the jump.
+        i0 = int(count.argmax())
+        i1 = i0
+        while i1 + 1 < count.size and count[i1 + 1] == best:
+            i1 += 1
+        t = float((candidates[i0] + candidates[i1]) / 2)
+        out.append(t)
+        keep = ~((lo < t) & (hi > t))
+        lo, hi = lo[keep], hi[keep]
+    return sorted(out)
+
+
+def _masked_downsample(values: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Area-average ``values`` over ``mask`` into ``size`` (w, h); returns (mean, coverage)."""
+    m = mask.astype(np.float32)
+    vw = cv2.resize(values * m, size, interpolation=cv2.INTER_AREA)
+    ww = cv2.resize(m, size, interpolation=cv2.INTER_AREA)
+    return vw / np.maximum(ww, 1e-8), ww
+
+
+def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS,
+                progress: Progress = None) -> Scene:
+    """Split ``photo`` into depth layers (far to near) with hidden colour filled in.
+
+    The depth map is resampled to the photo's size if needed (the notice stays on ``depth``).
+    """
+    rgb = photo.pixels
+    h, w = rgb.shape[:2]
+    if depth.size != (w, h):
+        depth = depth.resized((w, h))
+    if not 1 <= max_layers <= 8:
+        raise InputError(f"max_layers must be 1..8, got {max_layers}")
+    disp = (1.0 / depth.z).astype(np.float32)
+    log_disp = np.log(disp)
+
+    # Layers split where depth jumps; the split is found on a reduced map (cheap, and blur-tolerant).
+    s = max(1, round(max(w, h) / 640))
+    small = cv2.resize(log_disp, (max(2, w // s), max(2, h // s)), interpolation=cv2.INTER_AREA)
+    thresholds = _split_thresholds(small, max_layers)
+    labels = np.digitize(log_disp, thresholds).astype(np.uint8)  # 0 = farthest
+    # Estimated depth edges lag colour edges by a pixel or two, leaving a foreground outline on the
+    # background layer. Nearer layers take the pixels within EDGE_GROW of their edge (colour unchanged, so
+    # frame 0 stays exact); the surfaces below are still fitted to each layer's own depth.
+    grown = labels
+    if EDGE_GROW and thresholds:
+        size = 2 * EDGE_GROW + 1
+        grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+
+    fw, fh = _field_size(w, h)
+    rgb_f = rgb.astype(np.float32)
+    layers = []
+    n = len(thresholds) + 1
+    for k in range(n):
+        if progress:
+            progress(k / n, f"scene: layer {k + 1}/{n}")
+        own = labels == k
+        if not own.any():
+            continue
+        nearer = grown > k
+        cover = grown >= k  # its own pixels, the edge it grew over, and everything nearer
+        colour = rgb_f
+        if nearer.any():
+            # Fill from what is at or behind this layer, skipping a 2-px band next to the nearer layers:
+            # those pixels often carry the foreground's colour (anti-aliasing, depth blur).
+            behind = ~nearer
+            band = cv2.dilate(nearer.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            source = behind & ~band if (behind & ~band).any() else behind
+            colour = np.where(nearer[..., None], _push_pull(rgb_f, source), rgb_f)
+        alpha = cover.astype(np.float32)
+        rgba = np.dstack([np.rint(colour * alpha[..., None]), alpha * 255.0]).astype(np.uint8)
+        # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
+        mean, cov = _masked_downsample(disp, own, (fw, fh))
+        field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
+        layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
+    if not layers[0].rgba[..., 3].all():  # the farthest layer must be opaque
+        raise InputError("internal: farthest layer is not opaque")
+    return Scene(layers=tuple(layers), size=(w, h), thresholds=tuple(thresholds))
+
+
+def _field_size(w: int, h: int) -> tuple[int, int]:
+    s = max(1.0, max(w, h) / FIELD_SIDE)
+    return max(2, round(w / s)), max(2, round(h / s))
+
+
+# ----------------------------------------------------------------------------------------------------
+# 2. Rendering
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Coarse output grid: node (i, j) sits at output pixel (x0 + j*step, y0 + i*step); it reaches one
+    node past each border so that upsampling by ``step`` and cropping covers every pixel exactly."""
+
+    step: int
+    nx: int
+    ny: int
+    xs: np.ndarray  # (ny, nx) output x of each node
+    ys: np.ndarray
+
+    @classmethod
+    def for_size(cls, w: int, h: int) -> "_Grid":
+        step = max(2, int(math.ceil(max(w, h) / GRID_SIDE)))
+        nx, ny = int(math.ceil(w / step)) + 2, int(math.ceil(h / step)) + 2
+        x0 = y0 = -step / 2.0 - 0.5
+        ys, xs = np.mgrid[0:ny, 0:nx].astype(np.float64)
+        return cls(step, nx, ny, x0 + xs * step, y0 + ys * step)
+
+    def upsample(self, nodes: np.ndarray, w: int, h: int) -> np.ndarray:
+        """(ny, nx, C) node values to (h, w, C) pixel values, bilinear (exact for linear fields)."""
+        s = self.step
+        up = cv2.resize(nodes, (self.nx * s, self.ny * s), interpolation=cv2.INTER_LINEAR)
+        return up[s:s + h, s:s + w]
+
+
+def _solve_layer(layer: Layer, grid: _Grid, A_inv: np.ndarray, b: np.ndarray, w_src: int, h_src: int):
+    """Source pixel hit by each grid node's ray on the layer's surface, by fixed-point iteration.
+
+    Projection (DESIGN's contract): p ~ A q - w b with A = K_o R^T K_s^-1, b = K_o R^T C and w the
+    source disparity at q. For a fixed w this inverts in closed form (Sherman-Morrison):
+    q ~ u + v * w * u_z / (1 - w * v_z), u = A^-1 p, v = A^-1 b. Iterate w <- disparity(q).
+    Returns (qx, qy, z_out, valid) on the grid (float32).
+    """
+    p = np.stack([grid.xs, grid.ys, np.ones_like(grid.xs)], -1)
+    u = p @ A_inv.T  # (ny, nx, 3)
+    v = A_inv @ b
+    field_ = layer.disparity
+    fh, fw = field_.shape
+    sx, sy = fw / w_src, fh / h_src
+    wd = np.full(grid.xs.shape, float(np.median(field_)), np.float64)
+    for _ in range(SOLVER_STEPS):
+        g = wd * u[..., 2] / (1.0 - wd * v[2])
+        q = u + g[..., None] * v
+        qz = np.where(np.abs(q[..., 2]) > 1e-12, q[..., 2], 1e-12)
+        qx, qy = q[..., 0] / qz, q[..., 1] / qz
+        mx = ((qx + 0.5) * sx - 0.5).astype(np.float32)
+        my = ((qy + 0.5) * sy - 0.5).astype(np.float32)
+        wd = cv2.remap(field_, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
+    g = wd * u[..., 2] / (1.0 - wd * v[2])
+    q = u + g[..., None] * v
+    qz = q[..., 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qx, qy = q[..., 0] / qz, q[..., 1] / qz
+    valid = (qz > 1e-9) & np.isfinite(qx) & np.isfinite(qy) & (np.abs(1.0 - wd * v[2]) > 1e-9)
+    return qx, qy, wd, valid
+
+
+def _frame_matrices(scene: Scene, path: CameraPath, i: int):
+    w_src, h_src = scene.size
+    Ks = intrinsics(path.source_fov_deg, w_src, h_src)
+    Ko = path.K(i)
+    R, C = path.poses[i, :3, :3], path.poses[i, :3, 3]
+    A = Ko @ R.T @ np.linalg.inv(Ks)
+    b = Ko @ R.T @ C
+    return A, b
+
+
+def _render_frame(scene: Scene, path: CameraPath, grid: _Grid, i: int, want_holes: bool,
+                  want_depth: bool) -> Frame:
+    w_src, h_src = scene.size
+    w, h = path.width, path.height
+    A, b = _frame_matrices(scene, path, i)
+    A_inv = np.linalg.inv(A)
+    out = None
+    holes = np.zeros((h, w), np.uint8) if want_holes else None
+    zbuf = np.zeros((h, w), np.float32) if want_depth else None
+    for k, layer in enumerate(scene.layers):
+        qx, qy, wd, valid = _solve_layer(layer, grid, A_inv, b, w_src, h_src)
+        qx = np.where(valid, qx, -1e4)
+        qy = np.where(valid, qy, -1e4)
+        nodes = np.stack([qx, qy], -1).astype(np.float32)
+        if k > 0:
+            roi = _layer_roi(layer, grid, qx, qy, valid, w, h, w_src, h_src)
+            if roi is None:
+                continue
+        else:
+            roi = (0, 0, w, h)
+        x0, y0, x1, y1 = roi
+        maps = grid.upsample(nodes, w, h)[y0:y1, x0:x1]
+        m1, m2 = cv2.convertMaps(np.ascontiguousarray(maps), None, cv2.CV_16SC2)
+        border = cv2.BORDER_REPLICATE if k == 0 else cv2.BORDER_CONSTANT
+        src = layer.rgba if k > 0 else layer.rgba[..., :3]
+        warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
+        if k == 0:
+            out = warped.copy()
+            alpha = None
+        else:
+            alpha = warped[..., 3]
+            inv = cv2.merge([255 - alpha] * 3)
+            region = out[y0:y1, x0:x1]
+            out[y0:y1, x0:x1] = cv2.add(warped[..., :3], cv2.multiply(region, inv, scale=1.0 / 255.0))
+        if want_holes or want_depth:
+            _extra_channels(layer, k, m1, m2, alpha, roi, holes, zbuf, grid, nodes, wd, valid, A, b, w, h)
+    return Frame(image=out, holes=holes, depth=zbuf)
+
+
+def _extra_channels(layer, k, m1, m2, alpha, roi, holes, zbuf, grid, nodes, wd, valid, A, b, w, h):
+    """Hole masks and output depth for one layer, composited like the colour (only when asked for)."""
+    x0, y0, x1, y1 = roi
+    cover = np.full((y1 - y0, x1 - x0), 255, np.uint8) if alpha is None else alpha
+    top = cover >= 128
+    if holes is not None:
+        filled = cv2.remap(layer.filled.astype(np.uint8) * 255, m1, m2, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        region = holes[y0:y1, x0:x1]
+        region[top] = filled[top]
+    if zbuf is not None:
+        # z in the output camera of the surface point hit by each node's ray.
+        qh = np.stack([nodes[..., 0], nodes[..., 1], np.ones(nodes.shape[:2], np.float32)], -1).astype(np.float64)
+        zc = ((qh @ A.T)[..., 2] - wd * b[2]) / np.maximum(wd, 1e-12)
+        zc = np.where(valid, zc, 0).astype(np.float32)
+        z_up = grid.upsample(zc[..., None], w, h)
+        z_up = z_up.reshape(h, w)[y0:y1, x0:x1]
+        region = zbuf[y0:y1, x0:x1]
+        region[top] = z_up[top]
+
+
+def _layer_roi(layer: Layer, grid: _Grid, qx, qy, valid, w, h, w_src, h_src):
+    """Output rectangle (x0, y0, x1, y1) where a (non-opaque) layer can be visible, or None."""
+    inside = valid & (qx > -1) & (qx < w_src) & (qy > -1) & (qy < h_src)
+    if not inside.any():
+        return None
+    a = layer.rgba[..., 3]
+    fh, fw = layer.disparity.shape
+    small = cv2.resize(cv2.dilate(a, np.ones((3, 3), np.uint8)), (fw, fh), interpolation=cv2.INTER_AREA)
+    small = cv2.dilate(small, np.ones((3, 3), np.uint8))
+    mx = ((qx + 0.5) * fw / w_src - 0.5).astype(np.float32)
+    my = ((qy + 0.5) * fh / h_src - 0.5).astype(np.float32)
+    seen = cv2.remap(small, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    seen &= inside
+    if not seen.any():
+        return None
+    rows, cols = np.nonzero(seen)
+    s = grid.step
+    x0 = int(max(0, math.floor(grid.xs[0, cols.min()] - s)))
+    x1 = int(min(w, math.ceil(grid.xs[0, cols.max()] + s) + 1))
+    y0 = int(max(0, math.floor(grid.ys[rows.min(), 0] - s)))
+    y1 = int(min(h, math.ceil(grid.ys[rows.max(), 0] + s) + 1))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
+
+
+def iter_frames(scene: Scene, path: CameraPath, *, holes: bool = False, depth: bool = False,
+                workers: int = 2) -> Iterator[Frame]:
+    """Render ``path`` frame by frame, in order. OpenCV releases the GIL, so ``workers`` threads render
+    frames side by side; memory stays bounded to a few frames in flight."""
+    grid = _Grid.for_size(path.width, path.height)
+    n = path.num_frames
+    if workers <= 1 or n == 1:
+        for i in range(n):
+            yield _render_frame(scene, path, grid, i, holes, depth)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        ahead = workers * 2
+        futures = [pool.submit(_render_frame, scene, path, grid, i, holes, depth) for i in range(min(ahead, n))]
+        for i in range(n):
+            frame = futures[i].result()
+            if i + ahead < n:
+                futures.append(pool.submit(_render_frame, scene, path, grid, i + ahead, holes, depth))
+            futures[i] = None
+            yield frame
+
+
+def render(scene: Scene, path: CameraPath, *, holes: bool = False, depth: bool = False,
+           progress: Progress = None) -> Frames:
+    """Render every frame of ``path`` into memory (T, H, W, 3) uint8; see :func:`iter_frames` to stream."""
+    n = path.num_frames
+    images = np.empty((n, path.height, path.width, 3), np.uint8)
+    hole_arr = np.empty((n, path.height, path.width), np.uint8) if holes else None
+    depth_arr = np.empty((n, path.height, path.width), np.float32) if depth else None
+    for i, frame in enumerate(iter_frames(scene, path, holes=holes, depth=depth)):
+        images[i] = frame.image
+        if holes:
+            hole_arr[i] = frame.holes
+        if depth:
+            depth_arr[i] = frame.depth
+        if progress:
+            progress((i + 1) / n, f"frame {i + 1}/{n}")
+    return Frames(images=images, holes=hole_arr, depth=depth_arr)

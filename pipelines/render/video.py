@@ -1,0 +1,98 @@
+"""Encoding and decoding frames. MP4 is H.264 yuv420p (plays on phones, browsers and social sites);
+WebM is VP9 yuv420p. Encoding runs in an ffmpeg subprocess, so it uses the second core while frames
+are still being rendered."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from pipelines.core.errors import InputError
+
+CODECS = {".mp4": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-movflags", "+faststart"],
+          ".webm": ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "realtime", "-cpu-used", "8"]}
+
+
+#: Bitrate factors of the first and last frames of a looping MP4, from the ends inwards.
+SEAM_BITRATE_RAMP = (6.0, 4.0, 3.0, 2.0, 1.5, 1.2)
+
+
+def loop_seam_params(num_frames: int) -> list[str]:
+    """x264 options for a video that plays on repeat. The first frame is coded on its own and the last at
+    the end of a long prediction chain, so their coding errors differ more than neighbours' do and the
+    seam shows as a flicker. More bits at both ends, ramping down over six frames (x264 zones; a ramp, so
+    the step where the boost ends stays small) halve the seam's jump: on loops moving a fraction of a
+    pixel per frame it drops to about one frame's worth of the natural motion, for about twice the size
+    of a 36-frame clip and less extra for longer ones (``bench/bench_loop_seam.py`` prints both). Empty
+    for clips too short to need it."""
+    levels = SEAM_BITRATE_RAMP[:num_frames // 8]
+    if not levels:
+        return []
+    zones = {}
+    for i, factor in enumerate(levels):
+        zones[i] = zones[num_frames - 1 - i] = factor
+    return ["-x264-params", "zones=" + "/".join(f"{i},{i},b={zones[i]:g}" for i in sorted(zones))]
+
+
+def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float,
+                loop_frames: int | None = None) -> Path:
+    """Encode (H, W, 3) uint8 frames to ``path`` (.mp4 or .webm) at ``fps``; returns the path.
+
+    Width and height must be even (yuv420p subsamples chroma 2x2). ``loop_frames``: the frames form a
+    closed loop of this many frames (a closed camera path), so an MP4 is coded for a seamless seam."""
+    import imageio_ffmpeg
+
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in CODECS:
+        raise InputError(f"unknown video type {ext!r} for {str(path)!r}; use .mp4 or .webm")
+    if not (0 < fps <= 240):
+        raise InputError(f"fps must be in 1..240, got {fps}")
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        raise InputError("no frames to encode; render at least one frame")
+    h, w = first.shape[:2]
+    if w % 2 or h % 2:
+        raise InputError(f"video size {w}x{h} must be even for {ext} (yuv420p); use e.g. {w - w % 2}x{h - h % 2}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial{ext}")
+    seam = loop_seam_params(loop_frames) if (loop_frames and ext == ".mp4") else []
+    writer = imageio_ffmpeg.write_frames(
+        str(tmp), (w, h), fps=fps, codec=None, pix_fmt_in="rgb24", pix_fmt_out="yuv420p", quality=None,
+        macro_block_size=1, output_params=CODECS[ext] + ["-threads", "2"] + seam, ffmpeg_log_level="error")
+    writer.send(None)
+    try:
+        writer.send(np.ascontiguousarray(first))
+        for frame in it:
+            if frame.shape[:2] != (h, w):
+                raise InputError(f"frame size changed from {w}x{h} to {frame.shape[1]}x{frame.shape[0]}")
+            writer.send(np.ascontiguousarray(frame))
+    except BaseException:
+        writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
+    os.replace(tmp, path)  # a half-written file never carries the final name
+    return path
+
+
+def read_video(path: str | os.PathLike) -> tuple[np.ndarray, float]:
+    """Decode a video into (T, H, W, 3) uint8 frames and its frame rate."""
+    import av
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"video not found: {str(path)!r}")
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    except av.error.FFmpegError as exc:
+        raise InputError(f"cannot decode video {str(path)!r}: {exc}") from exc
+    if not frames:
+        raise InputError(f"video {str(path)!r} has no frames")
+    return np.stack(frames), fps

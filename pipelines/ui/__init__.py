@@ -1,0 +1,1 @@
+"""The studio in the browser: Gradio layout (blocks), controls read from the schema, the Finish panel, and\npure handlers."""

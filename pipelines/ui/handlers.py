@@ -1,0 +1,271 @@
+"""The studio's event handlers: pure functions, values in, values out. Every error the user can fix becomes
+a ``gr.Error`` with the message and the fix; nothing here builds layout (that is :mod:`pipelines.ui.blocks`).
+"""
+from __future__ import annotations
+
+import base64
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+from pipelines import studio as studio_api
+from pipelines.core.errors import InputError, StudioError
+
+#: The preset dropdown's first choice: take the camera move from the prompt.
+FROM_PROMPT = "from the prompt"
+
+MY_AUDIO = "my audio file"
+#: The finishing panel's sound choices: none, the built-in beds, or the user's own file.
+SOUND_CHOICES = ("none", "wind", "rain", "sea", "pad", MY_AUDIO)
+#: Audio files the finishing panel accepts (ffmpeg reads them all).
+
+
+def _error(exc: Exception):
+    import gradio as gr
+
+    return gr.Error(str(exc), title="Cannot render")
+
+
+def _photo_source(payload: Any) -> Any:
+    """The upload as the studio reads it. The generate event skips Gradio's own image preprocessing
+    (which opens the file with Pillow and fails on broken files with an unhelpful message), so the raw
+    file reference arrives here: a dict with ``path`` (upload) or a ``data:`` URL (paste), or a path."""
+    if payload is None:
+        return None
+    if isinstance(payload, dict):
+        if payload.get("path"):
+            return payload["path"]
+        url = payload.get("url") or ""
+        if url.startswith("data:") and "," in url:
+            return base64.b64decode(url.split(",", 1)[1])
+        return None
+    return payload
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a whole number, got {value!r}") from None
+    if not f.is_integer():
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    return int(f)
+
+
+def _num(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+
+
+def _throttled(progress, step: float = 0.02):
+    """Forward ``(fraction, message)`` to ``gr.Progress`` only when the stage changes or the bar moves by
+    ``step``: the renderer reports every frame, and each update is a message to the browser."""
+    last = {"frac": -1.0, "stage": None}
+
+    def report(frac: float, msg: str) -> None:
+        stage = msg.split(":")[0] if msg.startswith("Take ") else msg
+        if stage != last["stage"] or frac - last["frac"] >= step or frac >= 1.0:
+            last.update(frac=frac, stage=stage)
+            progress(frac, desc=msg)
+
+    return report
+
+
+def describe_plan(studio: studio_api.Studio, prompt: str, preset: str, strength: float) -> str:
+    """The motion plan the words make, as Markdown ("**Dolly in - gentle**: ..."), before any render."""
+    try:
+        plan = studio.plan(prompt or "", None if preset in (None, "", FROM_PROMPT) else preset,
+                           _num(strength, "strength"))
+    except StudioError as exc:
+        return f"**Plan:** {exc}"
+    return f"**{plan.label}**: {plan.explanation}"
+
+
+def estimate_text(studio: studio_api.Studio, photo: Any, num_takes: float, duration: float, fps: float,
+                  aspect: str, long_side: Any, engine: str = studio_api.PARALLAX) -> str:
+    """Time estimate shown before rendering starts."""
+    try:
+        size = (4, 3)
+        src = _photo_source(photo)
+        if isinstance(src, str):
+            from PIL import Image
+
+            with Image.open(src) as img:  # reads the header only
+                size = img.size
+        w, h = studio_api.output_size(size, aspect, _int(long_side, "output size"))
+        frames = max(1, round(_num(duration, "duration") * _int(fps, "fps")))
+        n = _int(num_takes, "number of takes")
+        secs = studio.estimate(w, h, frames, n)
+        first = f"; the first plays after about {max(1, round(studio.estimate(w, h, frames, 1)))} s" if n > 1 else ""
+        model = _model_estimate(studio, engine, frames, w, h, n)
+    except Exception:  # an estimate is a hint; bad values get their message from Generate
+        return ""
+    return f"Estimated time: about {max(1, round(secs))} s for {n} take(s) of {frames} frames at {w}x{h}{first} " \
+           f"(less when the depth of this photo is already computed){model}."
+
+
+def _model_estimate(studio: studio_api.Studio, engine: str, frames: int, w: int, h: int, n: int) -> str:
+    """The generative model's share of the estimate, from its model card's published run."""
+    if not engine or engine == studio_api.PARALLAX or not studio.engine_status(engine).ok:
+        return ""
+    from pipelines.generative import engine as generative
+
+    secs = generative.estimate_seconds(engine, frames, h, w)
+    if secs is None:
+        return f", plus {engine}'s run (its model card gives no speed)"
+    gpu = (generative.get_preset(engine).reference_run or {}).get("gpu", "the model card's GPU")
+    return f", plus about {max(1, round(n * secs / 60))} min for {engine} on a GPU like {gpu}"
+
+
+def engine_note(studio: studio_api.Studio, engine: str) -> str:
+    """What the chosen engine will do here, as Markdown: ready, or why not and what would fix it."""
+    if not engine or engine == studio_api.PARALLAX:
+        return "Parallax engine: a 3-D camera move through the photo, on this machine's CPU, in seconds."
+    try:
+        status = studio.engine_status(engine)
+    except StudioError as exc:
+        return f"**Engine:** {exc}"
+    if status.ok:
+        return (f"**{engine}: ready.** {status.reason}. Each take is the parallax take redrawn by the model, "
+                "steered by your words; expect minutes per take.")
+    return (f"**{engine} cannot run here:** {status.reason}. To use it: {status.fix}. "
+            "Generate still works: you get the parallax takes, with this reason beside them.")
+
+
+def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, strength: float, seed: Any,
+             random_seed: bool, num_takes: Any, vary: str, duration: Any, fps: Any, aspect: str, long_side: Any,
+             engine: str = studio_api.PARALLAX, negative_prompt: str = "", progress=None,
+             cancel: Optional[threading.Event] = None):
+    """One click: N takes, yielded as each take is ready (the first plays while the others render). Each
+    yield holds the four take slots, the depth picture, the plan, the status, the takes' recipes (JSON)
+    and the takes' paths (for the session's state: what Keep may keep)."""
+    import gradio as gr
+
+    if progress is None:
+        progress = gr.Progress()
+    try:
+        n = _int(num_takes, "number of takes")
+        results = studio.iter_generate(
+            _photo_source(photo), prompt=prompt or "",
+            preset=None if (not preset or preset == FROM_PROMPT) else preset,
+            strength=_num(strength, "strength"), seed=None if random_seed else _int(seed, "seed"),
+            num_takes=n, vary=vary or "seed", duration=_num(duration, "duration"), fps=_int(fps, "fps"),
+            aspect=aspect or "photo", long_side=_int(long_side, "output size"),
+            engine=engine or studio_api.PARALLAX, negative_prompt=negative_prompt or "",
+            progress=_throttled(progress), cancel=cancel)
+        for result in results:
+            yield _outputs(result)
+    except StudioError as exc:
+        raise _error(exc) from None
+    except MemoryError:
+        raise gr.Error("not enough memory for this photo and size; choose a smaller output size") from None
+
+
+def _outputs(result: studio_api.StudioResult) -> tuple:
+    """The generate event's outputs for a (possibly partial) result."""
+    import gradio as gr
+
+    # Plain paths (not component updates) so API clients get a path per take; labels and visibility
+    # follow in a UI-only step (take_slots) from the recipes.
+    n = len(result.takes)
+    paths = [str(t.video) for t in result.takes] + [None] * (studio_api.MAX_TAKES - n)
+    if result.complete:
+        first = result.takes[0].settings
+        status = [f"{n} take(s) of {first.duration:g} s at {first.width}x{first.height}, "
+                  f"{first.fps} fps in {result.seconds:.1f} s."]
+    elif n == 0:
+        status = [f"Rendering {result.planned} take(s)..."]
+    else:
+        status = [f"{n} of {result.planned} takes ready after {result.seconds:.1f} s; the others are rendering."]
+    status += [f"Note: {note}" for note in result.notices]
+    # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
+    recipes = [{"label": t.label, "engine": t.recipe.get("engine", studio_api.PARALLAX),
+                "settings": t.settings.model_dump(), "plan": result.plan.label,
+                "source_photo_sha256": t.recipe.get("source_photo_sha256"), "video": t.recipe.get("video")}
+               for t in result.takes]
+    recipes += [{"label": f"Take {i + 1} - rendering", "pending": True} for i in range(n, result.planned)]
+    depth = result.depth_preview if result.depth_preview is not None else gr.Image()  # kept until depth is in
+    return (*paths, depth, f"**{result.plan.label}**: {result.plan.explanation}", "\n\n".join(status), recipes,
+            [str(t.video) for t in result.takes])
+
+
+def take_slots(recipes: Optional[list]) -> list:
+    """Show one take column (video + keep button) per take, made or still rendering, the video labelled
+    with what made it; hide the other columns. Returns MAX_TAKES column updates, then MAX_TAKES video
+    updates."""
+    import gradio as gr
+
+    recipes = list(recipes or [])
+    n = studio_api.MAX_TAKES
+    return ([gr.Column(visible=i < len(recipes)) for i in range(n)]
+            + [gr.Video(label=recipes[i]["label"]) if i < len(recipes) else gr.Video() for i in range(n)])
+
+
+def keep_take(studio: studio_api.Studio, index: int, takes: Optional[list], kept: Optional[list]):
+    """Keep take ``index`` (0-based) of this session's latest click. Returns the kept paths (session
+    state), the kept files (downloads), and the finishing panel's take choice and accordion, opened."""
+    import gradio as gr
+
+    takes = list(takes or [])
+    if index >= len(takes):
+        raise gr.Error(f"there is no take {index + 1}; generate first", title="Nothing to keep")
+    try:
+        path = str(studio.keep(takes[index]))
+    except StudioError as exc:
+        raise gr.Error(str(exc), title="Cannot keep this take") from None
+    kept = list(kept or [])
+    if path not in kept:
+        kept.append(path)
+    labels = kept_labels(kept)
+    return kept, kept, gr.Dropdown(choices=labels, value=labels[kept.index(path)]), gr.Accordion(open=True)
+
+
+def kept_labels(kept: list[str]) -> list[str]:
+    """How the kept takes are named in the finishing panel: their file names ("take1-orbit-seed7-....mp4"),
+    with " (2)", " (3)" after a name already kept from an earlier click with the same settings."""
+    labels, seen = [], {}
+    for path in kept:
+        name = Path(path).name
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return labels
+
+
+def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[list], caption: str, title: str,
+                caption_position: str, sound: str, audio_file: Optional[str], volume: Any, aspect: str,
+                reframe: str, fmt: str, loop: str, progress=None):
+    """Finish one of this session's kept takes (``take``: its label in the panel, or empty for the take
+    kept last). Returns the preview video (MP4/WebM), the preview image (GIF), the finished file to
+    download, and a status line."""
+    import gradio as gr
+
+    if progress is None:
+        progress = gr.Progress()
+    kept = list(kept or [])
+    if not kept:
+        raise gr.Error("keep a take first (the Keep button under it), then finish it", title="Nothing to finish")
+    labels = kept_labels(kept)
+    if take and take not in labels:
+        raise gr.Error(f"{take!r} is not one of your kept takes; choose one of: {', '.join(labels)}",
+                       title="Cannot finish")
+    path = kept[labels.index(take)] if take else kept[-1]  # no choice: the take kept last
+    if sound == MY_AUDIO and not audio_file:
+        raise gr.Error("upload an audio file (wav, mp3, m4a, ogg), or choose a built-in sound", title="No audio file")
+    audio = audio_file if sound == MY_AUDIO else (None if sound in (None, "", "none") else sound)
+    try:
+        result = studio.finish(path, caption=(caption or "").strip() or None, title=(title or "").strip() or None,
+                               caption_position=caption_position or "bottom", audio=audio,
+                               volume=_num(volume, "volume"), aspect=aspect or "original",
+                               reframe=reframe or "subject", format=fmt or "mp4", loop=loop or "none",
+                               progress=_throttled(progress))
+    except StudioError as exc:
+        raise gr.Error(f"{exc}. Your kept takes are unchanged.", title="Cannot finish") from None
+    path = result.path
+    size = path.stat().st_size  # in KB and MB of 1024, as the download box counts them
+    status = [f"Finished {path.name} ({size / 2**20:.1f} MB)." if size >= 2**20 else
+              f"Finished {path.name} ({size / 2**10:.1f} KB)."]
+    status += [f"Note: {note}" for note in result.notices]
+    is_gif = path.suffix == ".gif"
+    return (None if is_gif else str(path)), (str(path) if is_gif else None), str(path), "\n\n".join(status)

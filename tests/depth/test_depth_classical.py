@@ -1,0 +1,132 @@
+"""The classical (weightless) estimator on synthetic scenes whose depth order is known."""
+import cv2
+import numpy as np
+import pytest
+
+from pipelines.depth.classical import estimate_relative, guided_coefficients
+
+
+def _texture(h, w, seed, base, spread=60.0, blur=1.0):
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, spread, (h, w, 3)).astype(np.float32)
+    noise = cv2.GaussianBlur(noise, (0, 0), blur)
+    return np.clip(np.asarray(base, np.float32) + noise, 0, 255)
+
+
+def _disc_scene(h=240, w=320, centre=(160, 110), radius=55):
+    bg = _texture(h, w, 0, (90, 110, 140))
+    fg = _texture(h, w, 1, (220, 120, 40))
+    yy, xx = np.mgrid[0:h, 0:w]
+    disc = (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 < radius**2
+    img = np.where(disc[:, :, None], fg, bg).astype(np.uint8)
+    return img, disc
+
+
+def _ring(mask, inner, outer):
+    k = lambda r: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))  # noqa: E731
+    m = mask.astype(np.uint8)
+    return (cv2.dilate(m, k(outer)) > 0) & ~(cv2.dilate(m, k(inner)) > 0)
+
+
+def test_output_shape_range_and_type():
+    img, _ = _disc_scene(h=123, w=211, centre=(100, 60), radius=30)
+    rel = estimate_relative(img)
+    assert rel.shape == (123, 211) and rel.dtype == np.float32
+    assert rel.min() == 0.0 and rel.max() == 1.0
+
+
+@pytest.mark.parametrize("centre", [(160, 110), (110, 140)])
+def test_textured_disc_comes_out_nearer_than_background(centre):
+    img, disc = _disc_scene(centre=centre)
+    rel = estimate_relative(img)
+    inside = cv2.erode(disc.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    around = _ring(disc, 6, 30)
+    assert rel[inside].mean() > rel[around].mean() + 0.2
+    assert rel[inside].mean() > rel[~disc].mean() + 0.2
+    # The occlusion edge sits on the disc's outline: depth steps up across it.
+    just_in = _ring(~disc, 2, 5)
+    just_out = _ring(disc, 2, 5)
+    assert np.median(rel[just_in]) > np.median(rel[just_out]) + 0.15
+
+
+def _ground_plane(h=240, w=320, horizon=70):
+    """A checkered plane under a smooth sky, rendered in perspective (camera 1.5 m above it)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    f, cam_h = 300.0, 1.5
+    below = yy > horizon + 0.5
+    z = np.where(below, f * cam_h / np.maximum(yy - horizon, 0.5), 1e6)
+    x = (xx - w / 2) * z / f
+    checker = ((np.floor(x / 0.5) + np.floor(z / 0.5)) % 2).astype(np.float32)
+    ground = np.stack([100 + 60 * checker, 120 + 40 * checker, 60 + 20 * checker], axis=2)
+    ground += np.random.default_rng(2).normal(0, 8, ground.shape)
+    sky = np.stack([150 + 0.2 * yy, 190 + 0.1 * yy, 250 + 0 * yy], axis=2)
+    img = np.where(below[:, :, None], ground, sky)
+    return np.clip(img, 0, 255).astype(np.uint8), horizon
+
+
+def test_ground_plane_depth_is_monotonic_and_sky_is_farthest():
+    img, horizon = _ground_plane()
+    rel = estimate_relative(img)
+    rows = rel[horizon + 8:].mean(axis=1)
+    assert np.all(np.diff(rows) > -0.01), "nearer rows (lower in the frame) must not come out farther"
+    assert rows[-1] - rows[0] > 0.5
+    assert rel[: horizon - 8].mean() < 0.05  # the sky is the far plane
+
+
+def test_sharp_subject_on_blurred_background_comes_out_near():
+    h, w = 240, 320
+    tex = _texture(h, w, 3, (120, 120, 120), spread=70.0, blur=0.6)
+    bg = cv2.GaussianBlur(tex, (0, 0), 4.0)
+    yy, xx = np.mgrid[0:h, 0:w]
+    subject = ((xx - 170) / 60.0) ** 2 + ((yy - 130) / 80.0) ** 2 < 1.0
+    img = np.where(subject[:, :, None], tex, bg).astype(np.uint8)
+    rel = estimate_relative(img)
+    inside = cv2.erode(subject.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert rel[inside].mean() > rel[_ring(subject, 6, 30)].mean() + 0.2
+
+
+def test_tiny_and_flat_photos_give_a_handled_result():
+    rel = estimate_relative(np.full((2, 2, 3), 7, np.uint8))
+    assert rel.shape == (2, 2) and np.isfinite(rel).all()
+    flat = estimate_relative(np.full((90, 160, 3), 128, np.uint8))
+    assert flat.shape == (90, 160) and np.isfinite(flat).all()
+    # No cue but the ground plane: bottom nearer than top.
+    assert flat[-5:].mean() > flat[:5].mean()
+
+
+def test_large_photo_is_handled_at_its_own_size():
+    img = np.zeros((1080, 1920, 3), np.uint8)
+    img[:, 960:] = 200
+    rel = estimate_relative(img)
+    assert rel.shape == (1080, 1920) and np.isfinite(rel).all()
+
+
+def test_guided_filter_keeps_a_step_that_the_guide_shares():
+    guide = np.zeros((40, 40, 3), np.float32)
+    guide[:, 20:] = 1.0
+    src = np.zeros((40, 40), np.float32)
+    src[:, 18:] = 1.0  # the depth edge is 2 px off the photo's edge
+    a, b = guided_coefficients(guide, src, r=4, eps=1e-4)
+    out = np.einsum("hwc,hwc->hw", a, guide) + b
+    # Snapped: the output steps where the photo does (columns 19 -> 20), not where the input did.
+    assert (out[:, 20] - out[:, 19]).min() > 0.4
+    assert (out[:, 18] - out[:, 17]).max() < 0.15
+    assert out[:, 21:].min() > 0.9
+
+
+def test_portrait_person_in_front_of_the_wall(astronaut):
+    rel = estimate_relative(astronaut)
+    face = rel[90:150, 180:250]
+    wall = rel[30:110, 310:350]  # backdrop between her hair and the shuttle model
+    suit = rel[300:450, 60:250]
+    assert face.mean() > wall.mean() + 0.3 and suit.mean() > wall.mean() + 0.3
+
+
+def test_landscape_bottom_near_sky_far():
+    from skimage import data
+
+    rocket = data.rocket()  # dusk sky over a launch pad
+    rel = estimate_relative(rocket)
+    sky = rel[:120, 200:400]
+    ground = rel[-30:, :]
+    assert sky.max() < 0.1 and ground.mean() > 0.5
