@@ -75,17 +75,11 @@ def _add_render(sub) -> None:
     p.set_defaults(run=_run_render)
 
 
-def _run_render(args) -> int:
+def _render_settings(args, schema):
+    """The RenderSettings and the explicit camera path (or None) the render options ask for; the words
+    pick the move (and scale the strength) unless a preset or path says otherwise."""
     from pipelines.render import camera
-    from pipelines.core import schema
-    from pipelines.depth import load_depth
-    from pipelines.core.errors import InputError
-    from pipelines.core.photo import load_image
-    from pipelines.render.take import render_take
 
-    if not args.output and not args.frames_dir:
-        raise InputError("say where to write: -o take.mp4 and/or --frames-dir DIR")
-    photo = load_image(args.photo)
     values = schema.picked(args, schema.RenderSettings)
     if args.preset:
         values["preset"] = args.preset
@@ -93,7 +87,6 @@ def _run_render(args) -> int:
     if args.size:
         values["width"], values["height"] = _parse_size(args.size)
     if args.prompt and not args.preset and not args.camera_path:
-        # The words pick the move (and scale the strength) unless a preset or path says otherwise.
         from pipelines.studio.prompt import parse_prompt
 
         base = values.get("strength", schema.RenderSettings.model_fields["strength"].default)
@@ -104,45 +97,102 @@ def _run_render(args) -> int:
     if args.camera_path:
         cam = camera.load_path(args.camera_path)
         values.setdefault("fps", 30)
-    settings = schema.validate(schema.RenderSettings, **values)
-    from pipelines.finish import compose as finish
+    return schema.validate(schema.RenderSettings, **values), cam
 
+
+def _run_render(args) -> int:
+    from pipelines import depth as depth_stage
+    from pipelines.core import schema
+    from pipelines.core.errors import InputError
+    from pipelines.core.photo import load_image
+    from pipelines.finish import compose as finish
+    from pipelines.render.take import render_take
+
+    # 1. Check every option before any work
+    if not args.output and not args.frames_dir:
+        raise InputError("say where to write: -o take.mp4 and/or --frames-dir DIR")
+    photo = load_image(args.photo)
+    settings, cam = _render_settings(args, schema)
     finishing = finish.settings_from_args(args, out_path=args.output)  # bad text/audio fail before rendering
     if finishing is not None and not args.output:
         raise InputError("captions, sound, aspect and loop need a video to finish: add -o out.mp4")
-    if args.depth:
-        depth = load_depth(args.depth, size=photo.size)
-    else:
-        from pipelines import depth as depth_stage
-
-        depth = depth_stage.estimate(photo, estimator=args.estimator)
-    for note in photo.notices + depth.notices:
-        _notice(note)
-    video = args.output
-    if finishing is not None and args.output:
-        # The plain take is kept beside the finished file (re-finish it without rendering again).
-        out = Path(args.output)
-        video = out.with_name(out.stem + ".take.mp4")
+    redraw = None
     if args.engine != "parallax":
-        from pipelines.generative.redraw import render_generative_take
+        from pipelines.generative.redraw import Redraw
 
+        redraw = Redraw(schema.validate(schema.GenerativeSettings,
+                                        **{**schema.picked(args, schema.GenerativeSettings), "engine": args.engine}))
         if not args.output:
             raise InputError(f"--engine {args.engine} writes a video: give -o take.mp4")
-        gen = schema.validate(schema.GenerativeSettings,
-                              **{**schema.picked(args, schema.GenerativeSettings), "engine": args.engine})
-        take = render_generative_take(photo, depth, settings, gen, video=video, camera_path=cam)
-        for note in take.notices[len(photo.notices + depth.notices):]:
+    # 2. Depth: the file given, or estimated
+    depth = (depth_stage.load_depth(args.depth, size=photo.size) if args.depth
+             else depth_stage.estimate(photo, estimator=args.estimator))
+    for note in photo.notices + depth.notices:
+        _notice(note)
+    # 3. The take (kept beside a finished file as NAME.take.mp4, to finish again without rendering)
+    video = args.output
+    if finishing is not None:
+        video = Path(args.output).with_name(Path(args.output).stem + ".take.mp4")
+    take = render_take(photo, depth, settings, video=video, frames_dir=args.frames_dir, camera_path=cam,
+                       redraw=redraw, source=_source(photo, depth, args, video or args.frames_dir))
+    for note in take.notices:
+        if note not in photo.notices + depth.notices:  # those were said before rendering
             _notice(note)
-    else:
-        take = render_take(photo, depth, settings, video=video, frames_dir=args.frames_dir, camera_path=cam)
-    if finishing is not None and take.video is not None:
+    # 4. Finishing: caption, sound, aspect, format, loop
+    if finishing is not None:
         notes: list[str] = []
-        final = finish.finish(take.video, finishing, args.output, fps=settings.fps, depth=depth.relative,
-                              loop_closed=take.path.loop, notices=notes)
+        final = finish.finish_take(take.video, finishing, args.output, notices=notes)
         for note in notes:
             _notice(note)
         print(final)
         return 0
+    print(take.video or take.frames_dir)
+    return 0
+
+
+def _relative(path: str, to: str | Path) -> str:
+    """``path`` relative to the folder of ``to`` (a recipe finds its photo wherever the pair is moved)."""
+    import os
+
+    try:
+        return os.path.relpath(Path(path).resolve(), Path(to).resolve().parent)
+    except ValueError:  # another drive (Windows)
+        return str(Path(path).resolve())
+
+
+def _source(photo, depth, args, out):
+    """The recipe's Source of a CLI take: the photo file, and the depth file or the estimator that ran."""
+    from pipelines.core.recipe import DepthSource, Source
+    from pipelines.render.take import depth_sha256
+
+    if args.depth:
+        src = DepthSource(kind="file", file=_relative(args.depth, out), sha256=depth_sha256(depth))
+    else:
+        src = DepthSource(kind="estimated", estimator=depth.estimator, sha256=depth_sha256(depth))
+    return Source(photo_sha256=photo.sha256, photo=_relative(args.photo, out), depth=src,
+                  prompt=args.prompt or "")
+
+
+def _add_replay(sub) -> None:
+    p = sub.add_parser("replay", help="render a take again from its recipe (the .json beside its video)",
+                       description="Render the same take again: with the same version and inputs, the decoded "
+                                   "frames equal the original's.")
+    p.add_argument("recipe", help="the take's recipe, TAKE.mp4.json")
+    p.add_argument("--photo", help="the source photo [default: the path the recipe names]")
+    p.add_argument("-o", "--output", help="video file to write (.mp4 H.264, .webm VP9)")
+    p.add_argument("--frames-dir", help="folder for frame_0000.png, frame_0001.png, ...")
+    p.set_defaults(run=_run_replay)
+
+
+def _run_replay(args) -> int:
+    from pipelines.core.errors import InputError
+    from pipelines.render.replay import replay
+
+    if not args.output and not args.frames_dir:
+        raise InputError("say where to write: -o again.mp4 and/or --frames-dir DIR")
+    take = replay(args.recipe, photo=args.photo, video=args.output, frames_dir=args.frames_dir)
+    for note in take.notices:
+        _notice(note)
     print(take.video or take.frames_dir)
     return 0
 
@@ -161,7 +211,7 @@ def _run_presets(args) -> int:
     return 0
 
 
-_COMMANDS += [_add_render, _add_presets]
+_COMMANDS += [_add_render, _add_replay, _add_presets]
 
 
 def _add_depth(sub) -> None:

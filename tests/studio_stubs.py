@@ -42,11 +42,20 @@ def write_mp4(frames: np.ndarray, path: Path, fps: int) -> Path:
     return path
 
 
-def stub_render(fitted, settings, video, progress):
+def stub_take(photo, depth, settings, *, video, source=None, progress=None, **_):
+    """A stand-in for the take pipeline: the photo sliding sideways (stub_frames), its recipe written once."""
+    from pipelines.core.recipe import Recipe
+    from pipelines.render.camera import CameraPath
+    from pipelines.render.take import Take, given_source
+
     progress(0.5, "rendering")
-    path = write_mp4(stub_frames(fitted.photo.pixels, settings), Path(video), settings.fps)
+    path = write_mp4(stub_frames(photo.pixels, settings), Path(video), settings.fps)
     progress(1.0, "encoding")
-    return path, {"photo_sha256": fitted.photo.sha256}
+    recipe = Recipe(studio_version="test", source=source or given_source(photo, depth), settings=settings,
+                    video=path.name)
+    recipe.write(str(path) + ".json")
+    cam = CameraPath(np.repeat(np.eye(4)[None], settings.num_frames, axis=0), 60.0, photo.size[0], photo.size[1])
+    return Take(path, None, cam, settings, recipe)
 
 
 def decode(path) -> np.ndarray:
@@ -57,22 +66,26 @@ def decode(path) -> np.ndarray:
         return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
 
 
-def probe(path) -> tuple[dict, tuple[int, int]]:
-    """The streams of a media file as {kind: (codec, pixel format or sample rate, duration s)}, and the
-    video's (width, height). WebM keeps no per-stream duration; the container's stands in."""
+def probe(path) -> dict:
+    """A media file's container and streams: ``{"format", "size": (w, h) of the video, "streams": {kind: {...}}}``,
+    a video stream with codec, pix_fmt, width, height, duration (s), an audio one with codec, rate, channels,
+    duration. WebM keeps no per-stream duration; the container's stands in."""
     import av
 
-    out, size = {}, None
+    info: dict = {"format": None, "size": None, "streams": {}}
     with av.open(str(path)) as c:
+        info["format"] = c.format.name
         whole = (c.duration or 0) / 1e6
         for s in c.streams:
-            secs = float(s.duration * s.time_base) if s.duration is not None else whole
+            cc = s.codec_context
+            d = {"codec": cc.name, "duration": float(s.duration * s.time_base) if s.duration is not None else whole}
             if s.type == "video":
-                size = (s.codec_context.width, s.codec_context.height)
-                out["video"] = (s.codec_context.name, s.codec_context.pix_fmt, secs)
-            elif s.type == "audio":
-                out["audio"] = (s.codec_context.name, s.codec_context.sample_rate, secs)
-    return out, size
+                d.update(width=cc.width, height=cc.height, pix_fmt=cc.pix_fmt)
+                info["size"] = (cc.width, cc.height)
+            else:
+                d.update(rate=cc.sample_rate, channels=cc.channels)
+            info["streams"][s.type] = d
+    return info
 
 
 def free_port() -> int:
@@ -83,13 +96,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_studio(output_root: Path, depth_fn, **studio_kwargs):
+def serve_studio(output_root: Path, depth_fn, **stages):
     """Start the app on a free 127.0.0.1 port around a Studio writing to ``output_root`` (other Studio
-    arguments in ``studio_kwargs``); yield its URL."""
+    stages in ``stages``, e.g. pipeline=...); yield its URL."""
     from pipelines.ui.blocks import build_demo, launch_kwargs
-    from pipelines.studio import facade as st
+    from pipelines import studio as st
 
-    demo = build_demo(st.Studio(output_root=output_root, depth_fn=depth_fn, **studio_kwargs))
+    demo = build_demo(st.Studio(output_root=output_root, stages=st.Stages(depth=depth_fn, **stages)))
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                 **launch_kwargs())

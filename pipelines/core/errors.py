@@ -11,3 +11,7 @@ class InputError(StudioError, ValueError):
 
 class ModelUnavailableError(StudioError, RuntimeError):
     """A model-backed stage cannot run here (no weights, no network, no GPU, not enough memory)."""
+
+
+class GenerationCancelled(StudioError):
+    """The user stopped the work (the Stop button, or a cancel event); what was made so far is kept."""

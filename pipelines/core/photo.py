@@ -134,3 +134,14 @@ def load_image(src: PhotoLike, max_side: int = MAX_SIDE) -> Photo:
         ow, oh = (orig_h, orig_w) if (w > h) != (orig_w > orig_h) else (orig_w, orig_h)
         notices.append(f"photo was downscaled from {ow}x{oh} to {nw}x{nh} (longest side {max_side})")
     return Photo(np.ascontiguousarray(rgb), tuple(notices))
+
+
+def downscaled(photo: Photo, long_side: int) -> Photo:
+    """``photo`` with its longer side at most ``long_side`` px (box filter: an average, no ringing); the
+    photo itself when it is small enough."""
+    w, h = photo.size
+    if max(w, h) <= long_side:
+        return photo
+    s = long_side / max(w, h)
+    img = Image.fromarray(photo.pixels).resize((max(2, round(w * s)), max(2, round(h * s))), Image.Resampling.BOX)
+    return Photo(np.asarray(img))

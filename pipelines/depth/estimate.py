@@ -4,7 +4,7 @@ of a photo reuses one depth run."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +96,7 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
     if model is not None:
         report(0.0, "running injected model")
         rel = _run_model(info, model, pixels)
-        return DepthMap.from_relative(rel, notices=_flat_notice(rel, name))
+        return replace(DepthMap.from_relative(rel, notices=_flat_notice(rel, name)), estimator=name)
 
     cache = _DepthCache(cache_dir)
     key = cache.key(photo, name, _version(info))
@@ -125,7 +125,7 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
             if note:
                 notices.append(note)
     report(1.0, "done")
-    return DepthMap.from_relative(rel, notices=tuple(notices) + _flat_notice(rel, name))
+    return replace(DepthMap.from_relative(rel, notices=tuple(notices) + _flat_notice(rel, name)), estimator=name)
 
 
 def _flat_notice(rel: np.ndarray, name: str) -> tuple[str, ...]:

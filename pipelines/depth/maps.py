@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -26,10 +27,12 @@ class DepthMap:
 
     z: (H, W) float32, z-depth in world units (not ray length), finite and > 0.
     notices: what was changed on the way in (resampled, ...), for the user to see.
+    estimator: the estimator that made it (after any fallback), None for depth from a file or an array.
     """
 
     z: np.ndarray
     notices: tuple[str, ...] = field(default=())
+    estimator: Optional[str] = None
 
     def __post_init__(self):
         z = self.z
@@ -84,7 +87,7 @@ class DepthMap:
         interp = cv2.INTER_AREA if w < self.size[0] else cv2.INTER_LINEAR
         disp = cv2.resize(1.0 / self.z, (w, h), interpolation=interp)
         note = f"depth was resampled from {self.size[0]}x{self.size[1]} to {w}x{h} to match the photo"
-        return DepthMap((1.0 / np.maximum(disp, 1e-12)).astype(np.float32), self.notices + (note,))
+        return DepthMap((1.0 / np.maximum(disp, 1e-12)).astype(np.float32), self.notices + (note,), self.estimator)
 
 
 def load_depth(path: str | os.PathLike, size: tuple[int, int] | None = None) -> DepthMap:

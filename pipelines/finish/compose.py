@@ -276,18 +276,18 @@ def finish_take(video: str | os.PathLike, settings: FinishSettings, out_path: st
     """Finish a take written by ``render_take`` (or the studio) into ``out_path``: like :func:`finish`,
     with the frame rate, whether the camera path is closed, and the depth for a "subject" reframe read
     from the files beside the take (``<video>.json``, ``<video>.depth.png``). A take without them is
-    finished as a plain video (centred reframe, crossfaded loop)."""
+    finished as a plain video (centred reframe, crossfaded loop). The finished file gets its recipe too
+    (``<out>.json``: the take's, with these finishing settings), which replays to the same file."""
+    from pipelines.core import recipe as recipes
+
     video = Path(video)
-    fps, loop_closed, depth, own = None, False, None, []
+    fps, loop_closed, depth, own, recipe = None, False, None, [], None
     recipe_file = Path(str(video) + ".json")
     if recipe_file.is_file():
-        import json
-
         try:
-            recipe = json.loads(recipe_file.read_text())
-            fps = recipe.get("settings", {}).get("fps")
-            loop_closed = bool(recipe.get("camera_path", {}).get("loop", False))
-        except (ValueError, AttributeError):
+            recipe = recipes.load(recipe_file)
+            fps, loop_closed = recipe.settings.fps, recipe.loop
+        except InputError:
             own.append(f"{recipe_file.name} is not a take recipe; {video.name} was finished as a plain video")
     depth_file = Path(str(video) + ".depth.png")
     if depth_file.is_file():
@@ -296,6 +296,8 @@ def finish_take(video: str | os.PathLike, settings: FinishSettings, out_path: st
         depth = load_depth(depth_file).relative
     out = finish(video, settings, out_path, fps=fps, depth=depth, loop_closed=loop_closed, progress=progress,
                  notices=own)
+    if recipe is not None:  # the finished file's recipe: the take's, with the finishing that made it
+        recipe.model_copy(update={"finish": settings, "video": out.name}).write(str(out) + ".json")
     _deliver(own, notices)
     return out
 

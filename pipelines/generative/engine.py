@@ -26,17 +26,13 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from pipelines.core import paths, schema
-from pipelines.core.errors import InputError, ModelUnavailableError, StudioError
+from pipelines.core.errors import GenerationCancelled, InputError, ModelUnavailableError  # noqa: F401 (GenerationCancelled: part of this API)
 from pipelines.generative.backends import CallOptions, ModelInputs, backend_for, torch_dtype
 from pipelines.core.schema import GenerativeModelPreset
 
 Progress = Optional[Callable[[float, str], None]]
 
 PRESETS_FILE = paths.PRESETS / "models" / "generative.json"
-
-
-class GenerationCancelled(StudioError):
-    """The user cancelled a generative run; the parallax take is still there."""
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,16 @@
-"""A take through the generative engine, start to finish: the parallax take is rendered first (the
+"""The generative engine as the take pipeline's redraw stage: the parallax take is rendered first (the
 model's draft, and what the user gets when the model cannot run), then redrawn by the model.
 
-    take = render_generative_take(photo, depth, RenderSettings(...), GenerativeSettings(engine="wan-vace",
-                                  prompt="waves roll in"), video="take.mp4")
+    take = render_take(photo, depth, RenderSettings(...), video="take.mp4",
+                       redraw=Redraw(GenerativeSettings(engine="wan-vace", prompt="waves roll in")))
     take.notices   # e.g. "wan-vace needs a CUDA or Apple MPS GPU ...; the parallax take was delivered"
 """
 from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import numpy as np
 
@@ -48,42 +48,25 @@ def redraw(frames, photo: np.ndarray, gen: GenerativeSettings, *, seed: int, str
                                            notices=(f"{exc}; the parallax take was delivered",))
 
 
-def render_generative_take(photo, depth, settings, gen: GenerativeSettings, *,
-                           video: str | os.PathLike, camera_path=None, scene=None, pipe=None,
-                           device: Optional[str] = None, progress: Progress = None,
-                           cancel: Optional[threading.Event] = None):
-    """Like :func:`pipelines.render.take.render_take`, through the generative engine: returns a render.Take whose
-    recipe records the engine and the generative settings that actually ran (``engine`` is "parallax"
-    when the model could not run; the notices say why)."""
-    from pipelines.render import camera
-    from pipelines.render import parallax
-    from pipelines.render.take import Take, recipe_for, write_sidecars
-    from pipelines.render.video import write_video
+@dataclass(frozen=True)
+class Redraw:
+    """The generative engine as the take pipeline's redraw stage (:class:`pipelines.render.take.Redraw`):
+    ``gen`` says which model and how; ``pipe`` injects a loaded pipeline (None: checked, then loaded once
+    per process); ``device`` overrides the device choice."""
 
-    report = progress or (lambda f, msg: None)
+    gen: GenerativeSettings
+    pipe: Any = None
+    device: Optional[str] = None
 
-    # 1. Build the layered scene (once per photo; reused when given)
-    if scene is None:
-        report(0.0, "scene")
-        scene = parallax.build_scene(photo, depth)
+    def __call__(self, frames, photo, settings, *, progress: Progress = None,
+                 cancel: Optional[threading.Event] = None) -> generative.GenerationResult:
+        return redraw(frames, photo.pixels, self.gen, seed=settings.seed, strength=settings.strength, pipe=self.pipe,
+                      device=self.device, progress=progress, cancel=cancel)
 
-    # 2. Plan the camera move
-    path = camera_path or camera.preset_path(settings.preset, depth, settings)
 
-    # 3. Render the parallax take with the depth and holes the model needs
-    frames = parallax.render(scene, path, holes=True, depth=True,
-                             progress=lambda f, msg: report(0.1 * f, f"draft: {msg}"))
+def render_generative_take(photo, depth, settings, gen: GenerativeSettings, *, video: str | os.PathLike,
+                           pipe=None, device: Optional[str] = None, **kwargs):
+    """:func:`pipelines.render.take.render_take` with the generative engine ``gen`` as its redraw stage."""
+    from pipelines.render.take import render_take
 
-    # 4. Redraw it with the generative model (or keep it, with the reason)
-    result = redraw(frames, photo.pixels, gen, seed=settings.seed, strength=settings.strength, pipe=pipe,
-                    device=device, progress=lambda f, msg: report(0.1 + 0.85 * f, msg), cancel=cancel)
-
-    # 5. Encode, and write the recipe beside the video
-    recipe = recipe_for(photo, depth, settings, path, engine=result.settings["engine"])
-    recipe["generative"] = {**gen.model_dump(), **result.settings}
-    out = write_video(iter(result.frames), video, settings.fps,
-                      loop_frames=len(result.frames) if path.loop else None)
-    write_sidecars(out, recipe, depth)
-    report(1.0, "done")
-    return Take(video=Path(out), frames_dir=None, path=path, settings=settings, recipe=recipe,
-                notices=tuple(photo.notices) + tuple(depth.notices) + result.notices)
+    return render_take(photo, depth, settings, video=video, redraw=Redraw(gen, pipe, device), **kwargs)

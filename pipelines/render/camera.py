@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from typing import Any
+
 import numpy as np
 
 from pipelines.core import paths, schema
@@ -108,28 +110,27 @@ class CameraPath:
 
 def load_path(path: str | os.PathLike) -> CameraPath:
     """Read a camera path JSON file (see DESIGN.md): ``{"fov_deg", "width", "height", "poses": [[16]]}``."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"camera path file not found: {str(path)!r}; check the path")
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"camera path {str(path)!r} is not valid JSON: {exc}") from exc
+    from pipelines.core.jsonfile import read_json
+
+    return path_from_json(read_json(path, "camera path file"), f"camera path {str(path)!r}")
+
+
+def path_from_json(data: Any, where: str = "camera path") -> CameraPath:
+    """A CameraPath from the camera contract's JSON object (as :meth:`CameraPath.to_json` writes it)."""
     if not isinstance(data, dict):
-        raise InputError(f"camera path {str(path)!r} must be a JSON object with fov_deg, width, height, poses")
+        raise InputError(f"{where} must be a JSON object with fov_deg, width, height, poses")
     missing = [k for k in ("fov_deg", "width", "height", "poses") if k not in data]
     if missing:
-        raise InputError(f"camera path {str(path)!r} lacks {', '.join(missing)}; see DESIGN.md's camera contract")
+        raise InputError(f"{where} lacks {', '.join(missing)}; see DESIGN.md's camera contract")
     try:
         poses = np.asarray(data["poses"], dtype=np.float64)
         fov = np.asarray(data["fov_deg"], dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"camera path {str(path)!r} has non-numeric poses or fov_deg: {exc}") from exc
+        raise InputError(f"{where} has non-numeric poses or fov_deg: {exc}") from exc
     if poses.size == 0:
-        raise InputError(f"camera path {str(path)!r} has zero poses; give at least one frame")
+        raise InputError(f"{where} has zero poses; give at least one frame")
     if poses.ndim != 2 or poses.shape[1] != 16:
-        raise InputError(f"camera path {str(path)!r}: each pose must be 16 numbers (a row-major 4x4), "
-                         f"got shape {poses.shape}")
+        raise InputError(f"{where}: each pose must be 16 numbers (a row-major 4x4), got shape {poses.shape}")
     return CameraPath(poses.reshape(-1, 4, 4), fov, data["width"], data["height"], bool(data.get("loop", False)),
                       data.get("source_fov_deg"))
 

@@ -1,64 +1,82 @@
-"""One take, start to finish: the entry point the CLI and the studio call, read top to bottom."""
+"""One take, start to finish: the one pipeline the CLI, the studio, batch and the Python API call.
+
+    take = render_take(photo, depth, RenderSettings(preset="orbit", strength=0.6, seed=3), video="take.mp4",
+                       source=Source(...))          # optional: where the photo and depth came from
+    take.recipe                                      # the Recipe written beside the video (take.mp4.json)
+
+Read top to bottom, like a diffusers ``__call__``: build the scene, plan the camera path, render the frames,
+redraw them (the generative engine, optional), encode, and write the recipe once.
+"""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Protocol
 
 import numpy as np
 
 from pipelines import __version__
-from pipelines.render import camera
-from pipelines.render import parallax
-from pipelines.render.camera import CameraPath
-from pipelines.depth import DepthMap
-from pipelines.core.errors import InputError
+from pipelines.core.errors import GenerationCancelled, InputError
 from pipelines.core.photo import Photo
-from pipelines.core.schema import RenderSettings
+from pipelines.core.recipe import PARALLAX, DepthSource, Recipe, Source
+from pipelines.core.schema import GenerativeSettings, RenderSettings
+from pipelines.depth import DepthMap
+from pipelines.render import camera, parallax
+from pipelines.render.camera import CameraPath
+
+if TYPE_CHECKING:
+    from pipelines.generative.engine import GenerationResult
 
 Progress = Optional[Callable[[float, str], None]]
+
+
+class Redraw(Protocol):
+    """A stage that redraws a rendered parallax take (the generative engine).
+
+    ``gen`` is what was asked for (recorded in the recipe). Called with the take's frames (rendered with
+    holes and depth), the photo and the settings; returns the frames that go to the video, the notices
+    for the user and what actually ran (``settings["engine"]`` is "parallax" when the model could not run).
+    Raises GenerationCancelled when ``cancel`` is set; the take is then the parallax draft."""
+
+    gen: GenerativeSettings
+
+    def __call__(self, frames: parallax.Frames, photo: Photo, settings: RenderSettings, *,
+                 progress: Progress = None, cancel: Optional[threading.Event] = None) -> "GenerationResult": ...
 
 
 @dataclass(frozen=True)
 class Take:
     """A rendered take: its video and/or frame folder, the camera path that ran, and the recipe (photo
-    hash, depth, settings, path, versions) that renders the same frames again."""
+    hash, depth source, settings, path, engine, versions) that renders the same frames again."""
 
     video: Optional[Path]
     frames_dir: Optional[Path]
     path: CameraPath
     settings: RenderSettings
-    recipe: dict
+    recipe: Recipe
     notices: tuple[str, ...] = field(default=())
 
 
-def recipe_for(photo: Photo, depth: DepthMap, settings: RenderSettings, path: CameraPath,
-               engine: str = "parallax") -> dict:
+def depth_sha256(depth: DepthMap) -> str:
+    return hashlib.sha256(np.ascontiguousarray(depth.z).tobytes()).hexdigest()
+
+
+def given_source(photo: Photo, depth: DepthMap) -> Source:
+    """The Source of a photo and depth handed straight to the Python API (nothing to estimate again)."""
+    kind = "estimated" if depth.estimator else "file"
+    return Source(photo_sha256=photo.sha256, depth=DepthSource(kind=kind, estimator=depth.estimator,
+                                                               sha256=depth_sha256(depth)))
+
+
+def versions() -> dict[str, str]:
     import cv2
 
-    return {
-        "engine": engine,
-        "photo_sha256": photo.sha256,
-        "depth_sha256": hashlib.sha256(np.ascontiguousarray(depth.z).tobytes()).hexdigest(),
-        "settings": settings.model_dump(),
-        "camera_path": path.to_json(),
-        "versions": {"studio": __version__, "numpy": np.__version__, "opencv": cv2.__version__,
-                     "python": platform.python_version()},
-    }
-
-
-def write_sidecars(video: str | os.PathLike, recipe: dict, depth: DepthMap) -> None:
-    """Write what finishing needs beside a take's video: ``<video>.json`` (the recipe: settings, camera
-    path, whether it loops) and ``<video>.depth.png`` (frame 0's relative depth, 16-bit, white = near,
-    which a "subject" reframe centres on)."""
-    from pipelines.depth import save_depth_png
-
-    Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
-    save_depth_png(depth, str(video) + ".depth.png")
+    return {"studio": __version__, "numpy": np.__version__, "opencv": cv2.__version__,
+            "python": platform.python_version()}
 
 
 def _write_pngs(frames: Iterator[np.ndarray], folder: Path) -> Iterator[np.ndarray]:
@@ -71,17 +89,47 @@ def _write_pngs(frames: Iterator[np.ndarray], folder: Path) -> Iterator[np.ndarr
         yield frame
 
 
+def _counted(frames: Iterator[np.ndarray], n: int, lo: float, hi: float, report) -> Iterator[np.ndarray]:
+    for i, frame in enumerate(frames):
+        report(lo + (hi - lo) * (i + 1) / n, f"frame {i + 1}/{n}")
+        yield frame
+
+
+def _redraw(redraw: Redraw, scene, path: CameraPath, photo: Photo, settings: RenderSettings, report,
+            cancel: Optional[threading.Event]) -> tuple[np.ndarray, str, dict, tuple[str, ...]]:
+    """Render the draft with the depth and holes the model needs, then redraw it. Returns the frames, the
+    engine that ran, what it ran with and the notices; a cancelled model leaves the draft."""
+    draft = parallax.render(scene, path, holes=True, depth=True,
+                            progress=lambda f, msg: report(0.1 * f, f"draft: {msg}"))
+    try:
+        result = redraw(draft, photo, settings, progress=lambda f, msg: report(0.1 + 0.85 * f, msg), cancel=cancel)
+    except GenerationCancelled:
+        return draft.images, PARALLAX, {"cancelled": True}, (
+            f"{redraw.gen.engine} was cancelled; this take is the parallax draft",)
+    ran = dict(result.settings)
+    return result.frames, str(ran.pop("engine", redraw.gen.engine)), ran, tuple(result.notices)
+
+
 def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
                 video: str | os.PathLike | None = None, frames_dir: str | os.PathLike | None = None,
                 camera_path: CameraPath | None = None, scene: parallax.Scene | None = None,
-                progress: Progress = None) -> Take:
+                redraw: Redraw | None = None, source: Source | None = None, progress: Progress = None,
+                cancel: Optional[threading.Event] = None) -> Take:
     """Render one take of ``photo`` to ``video`` (.mp4/.webm) and/or PNG frames in ``frames_dir``.
 
-    ``camera_path`` overrides the preset; ``scene`` reuses a scene already built for this photo (every
-    take of a photo shares one). Writes the recipe and frame 0's depth beside the video
-    (:func:`write_sidecars`)."""
+    camera_path: an explicit path (the camera contract) instead of the preset's.
+    scene: a scene already built for this photo and depth (every take of a photo shares one).
+    redraw: the generative engine's stage (None: the parallax take as rendered).
+    source: where the photo and depth came from, for the recipe (None: they were handed in directly).
+    cancel: stops a redraw at its next step (the take is then the parallax draft).
+
+    Writes ``<video>.json`` (the :class:`Recipe`) and ``<video>.depth.png`` (frame 0's depth, 16-bit,
+    white = near, which finishing's subject crop centres on) beside the video.
+    """
     if video is None and frames_dir is None:
         raise InputError("nothing to write: give a video file (-o take.mp4) and/or a frames folder")
+    if redraw is not None and video is None:
+        raise InputError(f"the {redraw.gen.engine} engine writes a video: give -o take.mp4")
     report = progress or (lambda f, msg: None)
 
     # 1. Build the layered scene (once per photo; reused when given)
@@ -91,27 +139,39 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
 
     # 2. Plan the camera move
     path = camera_path or camera.preset_path(settings.preset, depth, settings)
-
-    # 3. Render the camera move, streaming frames to the encoder and/or PNG files
     n = path.num_frames
-    frames = (f.image for f in parallax.iter_frames(scene, path))
 
-    def counted(it):
-        for i, frame in enumerate(it):
-            report(0.05 + 0.95 * (i + 1) / n, f"frame {i + 1}/{n}")
-            yield frame
-
-    frames = counted(frames)
+    # 3. Render the camera move (streamed to the encoder), 4. redrawn by the generative engine if asked
+    engine, ran, notices = PARALLAX, None, ()
+    if redraw is None:
+        frames: Iterator[np.ndarray] = _counted((f.image for f in parallax.iter_frames(scene, path)), n, 0.05, 1.0,
+                                                report)
+    else:
+        images, engine, ran, notices = _redraw(redraw, scene, path, photo, settings, report, cancel)
+        frames = iter(images)
     if frames_dir is not None:
         frames = _write_pngs(frames, Path(frames_dir))
-    recipe = recipe_for(photo, depth, settings, path)
+
+    # 5. Encode
     if video is not None:
         from pipelines.render.video import write_video
 
         video = write_video(frames, video, settings.fps, loop_frames=n if path.loop else None)
-        write_sidecars(video, recipe, depth)
     else:
         for _ in frames:
             pass
-    return Take(video=Path(video) if video else None, frames_dir=Path(frames_dir) if frames_dir else None,
-                path=path, settings=settings, recipe=recipe, notices=photo.notices + depth.notices)
+
+    # 6. Write the recipe, once, and the depth finishing reads
+    recipe = Recipe(studio_version=__version__, source=source or given_source(photo, depth), settings=settings,
+                    camera_path=path.to_json() if camera_path is not None else None, loop=path.loop,
+                    engine=engine, generative=redraw.gen if redraw is not None else None, generative_ran=ran,
+                    video=Path(video).name if video is not None else None, versions=versions())
+    if video is not None:
+        from pipelines.depth import save_depth_png
+
+        recipe.write(str(video) + ".json")
+        save_depth_png(depth, str(video) + ".depth.png")
+    report(1.0, "done")
+    return Take(video=Path(video) if video is not None else None,
+                frames_dir=Path(frames_dir) if frames_dir is not None else None, path=path, settings=settings,
+                recipe=recipe, notices=tuple(dict.fromkeys(photo.notices + depth.notices + notices)))

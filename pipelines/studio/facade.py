@@ -1,13 +1,9 @@
 """The studio: one photo and a motion prompt in, several takes out. The Python API behind ``app.py``.
 
-A :class:`Studio` prepares each photo once (validated pixels and depth, kept in a small in-memory LRU keyed
-by the photo's pixel hash) and fits it to each output size once (crop to the aspect, resample, build the
-3-D scene), so every take and every later click on the same photo skips that work. Each request writes into
-its own fresh folder under ``output_root``; folders older than ``max_output_age_s`` are removed when a new
-one is made.
-
-The caches hold pure functions of the photo's pixels (nothing a user typed), so sharing them between users
-leaks nothing and changes no result; everything per request (settings, seeds, output folder) is passed in.
+A :class:`Studio` prepares each photo once and fits it to each output size once (:mod:`.photos`), renders each
+take through the one take pipeline (:mod:`pipelines.render.take`, reached through :class:`.stages.Stages`) into
+a fresh request folder (:mod:`.outputs`), and finishes kept takes. Everything per request (settings, seeds,
+output folder) is passed in; one instance serves every user of the app.
 
 Typical use::
 
@@ -18,15 +14,10 @@ Typical use::
 """
 from __future__ import annotations
 
-import json
-import math
 import os
-import shutil
 import tempfile
 import threading
 import time
-import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -34,58 +25,22 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from pipelines.core import photo as photo_io
-from pipelines.studio import prompt as prompts
-from pipelines.depth import DepthMap
-from pipelines.core.errors import InputError
-from pipelines.render.framing import crop_box, fit, output_size
+from pipelines.core.errors import GenerationCancelled, InputError
+from pipelines.core.recipe import DepthSource, Recipe, Source
 from pipelines.core.schema import FinishSettings, GenerativeSettings, RenderSettings, validate
-from pipelines.studio.takes import (SECONDS_PER_MPIX_FRAME, TAKE_OVERHEAD_SECONDS, estimate_seconds, random_seed,
-                             take_label, take_settings)
+from pipelines.render.framing import crop_box, output_size
+from pipelines.render.take import depth_sha256
+from pipelines.studio import prompt as prompts
+from pipelines.studio.outputs import OutputFolders
+from pipelines.studio.photos import Fitted, PhotoCache, Prepared, depth_preview
+from pipelines.studio.stages import PARALLAX, Stages
+from pipelines.studio.takes import RenderRate, estimate_seconds, random_seed, take_label, take_settings
 
 #: ``progress(fraction in [0, 1], message)``; the app passes ``gr.Progress``.
 Progress = Callable[[float, str], None]
 
 #: Longest side of the photo the studio keeps (larger ones are downscaled with a notice).
 MAX_PHOTO_SIDE = 4096
-#: Longest side of the image depth is estimated on: depth is smooth, and estimators work at ~0.5 MP anyway.
-DEPTH_SIDE = 1024
-#: The default engine: the CPU parallax renderer. The others are the generative backends
-#: (presets/models/generative.json), which redraw the parallax take on a GPU.
-PARALLAX = "parallax"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A photo made ready once: pixels and depth.
-
-    photo: validated RGB photo, longest side <= MAX_PHOTO_SIDE.
-    depth: z-depth of the photo at DEPTH_SIDE resolution or less (same aspect as ``photo``).
-    key: sha256 of the photo's pixels (cache key, recorded in every recipe).
-    notices: what was changed on the way in (downscaled, flattened, depth fallback, ...).
-    """
-
-    photo: photo_io.Photo
-    depth: DepthMap
-    key: str
-    notices: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """A prepared photo cropped and resampled to one output size, with its scene.
-
-    photo: (height, width, 3) uint8 pixels exactly the output size.
-    depth: z-depth of the same size.
-    scene: the renderer's scene for (photo, depth), or None when the renderer builds its own.
-    """
-
-    photo: photo_io.Photo
-    depth: DepthMap
-    scene: Any = None
-
-    def __post_init__(self):
-        if self.photo.size != self.depth.size:
-            raise ValueError(f"photo {self.photo.size} and depth {self.depth.size} sizes differ")
 
 
 @dataclass(frozen=True)
@@ -95,15 +50,15 @@ class TakeResult:
     video: MP4 path (H.264, yuv420p) inside the request's output folder.
     label: "Take 2 - seed 8 - Dolly in - strength 0.30" for users.
     settings: the settings that ran (seed and strength included), enough to re-render it.
-    recipe: JSON-ready dict written next to the video: the renderer's recipe (engine that ran, fitted photo
-        hash, camera path, versions) plus the source photo's hash, the crop box, the prompt and the plan.
+    recipe: the Recipe written next to the video (source photo hash, depth source, crop, prompt and plan,
+        settings, engine that ran, versions): ``python -m pipelines replay`` renders it again.
     notices: what this take could not do as asked (e.g. the generative engine was unavailable).
     """
 
     video: Path
     label: str
     settings: RenderSettings
-    recipe: dict
+    recipe: Recipe
     notices: tuple[str, ...] = ()
 
 
@@ -136,107 +91,23 @@ class StudioResult:
         return len(self.takes) >= self.planned
 
 
-class _LRU:
-    """A small thread-safe LRU mapping; values must be immutable (they are shared between requests)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key not in self._data:
-                return None
-            self._data.move_to_end(key)
-            return self._data[key]
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._data)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# The seams to the other stages: one function each, so swapping an implementation is a one-line change.
-
-def estimate_depth(photo: photo_io.Photo) -> DepthMap:
-    """Depth of ``photo`` from the depth stage (learned model when available, classical fallback)."""
-    from pipelines import depth
-
-    return depth.estimate(photo, estimator="auto")
-
-
-def build_scene(photo: photo_io.Photo, depth: DepthMap):
-    """The renderer's scene for a fitted photo (built once per photo and size)."""
-    from pipelines.render import parallax
-
-    return parallax.build_scene(photo, depth)
-
-
-def render_video(fitted: Fitted, settings: RenderSettings, video: Path, progress: Optional[Progress]
-                 ) -> tuple[Path, dict]:
-    """Render one take of ``fitted`` to the MP4 file ``video``; returns its path and the renderer's recipe."""
-    from pipelines.render import take as render
-
-    take = render.render_take(fitted.photo, fitted.depth, settings, video=video, scene=fitted.scene,
-                              progress=progress)
-    return Path(take.video), dict(take.recipe)
-
-
-def render_generative_video(fitted: Fitted, settings: RenderSettings, gen: GenerativeSettings, video: Path,
-                            progress: Optional[Progress], pipe: Any = None,
-                            cancel: Optional[threading.Event] = None) -> tuple[Path, dict, tuple[str, ...]]:
-    """Render one take through the generative engine ``gen.engine`` (the parallax take when it cannot run
-    here); returns its path, recipe and notices. ``pipe`` injects the pipeline (None: loaded once per
-    process); setting ``cancel`` stops the model (GenerationCancelled)."""
-    from pipelines.generative.redraw import render_generative_take
-
-    take = render_generative_take(fitted.photo, fitted.depth, settings, gen, video=video, scene=fitted.scene,
-                                  pipe=pipe, progress=progress, cancel=cancel)
-    return Path(take.video), dict(take.recipe), take.notices
-
-
-def engines() -> list[tuple[str, str]]:
-    """(label, name) of every engine, parallax first: what the studio's engine selector offers."""
-    from pipelines.generative import engine as generative
-
-    return [("Parallax (CPU, seconds)", PARALLAX)] + [
-        (f"{generative.get_preset(name).label} - GPU", name) for name in generative.list_backends()]
-
-
-# ----------------------------------------------------------------------------------------------------------
-
 class Studio:
     """Photo in, takes out. Thread-safe: one instance serves every user of the app.
 
     output_root: parent of the per-request output folders (default: a folder in the system temp dir).
     max_output_age_s: output folders older than this are deleted when a new request starts.
     cache_size: how many prepared photos (and, separately, fitted sizes) stay in memory.
-    depth_fn / scene_fn / render_fn / generative_fn: the stage seams (default: the functions above); tests
-        inject stubs.
-    pipeline_fn: ``pipeline_fn(engine) -> diffusers pipeline`` for the generative engines; None (default)
-        checks whether the engine can run here and loads its weights once per process when it can.
+    stages: the depth stage, the scene builder, the take pipeline and the generative pipelines
+        (default: the real ones); tests pass stand-ins.
     """
 
     def __init__(self, output_root: str | Path | None = None, max_output_age_s: float = 3600.0,
-                 cache_size: int = 4, depth_fn: Callable[[photo_io.Photo], DepthMap] = estimate_depth,
-                 scene_fn: Optional[Callable] = build_scene, render_fn: Callable = render_video,
-                 generative_fn: Callable = render_generative_video, pipeline_fn: Optional[Callable[[str], Any]] = None):
-        self.output_root = Path(output_root) if output_root else Path(tempfile.gettempdir()) / "photo-studio-takes"
-        self.max_output_age_s = float(max_output_age_s)
-        self._prepared = _LRU(cache_size)
-        self._fitted = _LRU(2 * cache_size)
-        self._depth_fn, self._scene_fn, self._render_fn = depth_fn, scene_fn, render_fn
-        self._generative_fn, self._pipeline_fn = generative_fn, pipeline_fn
-        self._rate_lock = threading.Lock()
-        self.seconds_per_mpix_frame = SECONDS_PER_MPIX_FRAME
+                 cache_size: int = 4, stages: Stages = Stages()):
+        root = Path(output_root) if output_root else Path(tempfile.gettempdir()) / "photo-studio-takes"
+        self.outputs = OutputFolders(root, max_output_age_s)
+        self.stages = stages
+        self.photos = PhotoCache(stages.depth, stages.scene, cache_size)
+        self.rate = RenderRate()
 
     # -- 1. the photo, once ------------------------------------------------------------------------------
     def load(self, src: photo_io.PhotoLike | None) -> photo_io.Photo:
@@ -247,41 +118,7 @@ class Studio:
 
     def prepare(self, src: photo_io.PhotoLike | photo_io.Photo, progress: Optional[Progress] = None) -> Prepared:
         """The photo with its depth, computed once per distinct photo and then served from memory."""
-        photo = src if isinstance(src, photo_io.Photo) else self.load(src)
-        key = photo.sha256
-        hit = self._prepared.get(key)
-        if hit is not None:
-            # Notices of this upload (e.g. "downscaled") still apply even when depth came from the cache.
-            return Prepared(hit.photo, hit.depth, key, tuple(dict.fromkeys(photo.notices + hit.notices)))
-        if progress:
-            progress(0.02, "Estimating depth")
-        small = photo
-        if max(photo.size) > DEPTH_SIDE:
-            s = DEPTH_SIDE / max(photo.size)
-            w, h = max(2, round(photo.size[0] * s)), max(2, round(photo.size[1] * s))
-            from PIL import Image
-
-            small = photo_io.Photo(np.asarray(Image.fromarray(photo.pixels).resize((w, h), Image.Resampling.BOX)))
-        depth = self._depth_fn(small)
-        if not isinstance(depth, DepthMap):
-            raise TypeError(f"depth_fn returned {type(depth).__name__}, not DepthMap")
-        prepared = Prepared(photo, depth, key, tuple(dict.fromkeys(photo.notices + depth.notices)))
-        self._prepared.put(key, prepared)
-        return prepared
-
-    def fitted(self, prepared: Prepared, size: tuple[int, int], progress: Optional[Progress] = None) -> Fitted:
-        """The prepared photo at one output size with its scene; cached per (photo, size)."""
-        key = (prepared.key, size)
-        hit = self._fitted.get(key)
-        if hit is not None:
-            return hit
-        if progress:
-            progress(0.08, "Building the 3-D scene")
-        photo, depth = fit(prepared.photo, prepared.depth, size)
-        scene = self._scene_fn(photo, depth) if self._scene_fn else None
-        result = Fitted(photo, depth, scene)
-        self._fitted.put(key, result)
-        return result
+        return self.photos.prepare(src if isinstance(src, photo_io.Photo) else self.load(src), progress)
 
     def warm_up(self) -> float:
         """Run the depth stage once on a small synthetic photo, so the first user does not wait for the
@@ -289,49 +126,13 @@ class Studio:
         t0 = time.perf_counter()
         ramp = np.linspace(0, 255, 64, dtype=np.float32)
         pixels = np.dstack([np.add.outer(ramp, ramp) / 2, np.tile(ramp, (64, 1)), np.tile(ramp[:, None], (1, 64))])
-        self._depth_fn(photo_io.Photo(np.ascontiguousarray(pixels.astype(np.uint8))))
+        self.stages.depth(photo_io.Photo(np.ascontiguousarray(pixels.astype(np.uint8))))
         return time.perf_counter() - t0
 
-    def is_prepared(self, photo: photo_io.Photo) -> bool:
-        return self._prepared.get(photo.sha256) is not None
-
-    # -- 2. output folders -------------------------------------------------------------------------------
-    def new_output_dir(self) -> Path:
-        """A fresh folder for one request; removes request folders older than ``max_output_age_s``."""
-        self.output_root.mkdir(parents=True, exist_ok=True)
-        self.cleanup()
-        path = self.output_root / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:12]}"
-        path.mkdir()
-        return path
-
-    def cleanup(self, max_age_s: float | None = None) -> int:
-        """Delete request folders older than ``max_age_s`` (default ``max_output_age_s``); returns how many."""
-        max_age = self.max_output_age_s if max_age_s is None else max_age_s
-        now, removed = time.time(), 0
-        if not self.output_root.is_dir():
-            return 0
-        for child in self.output_root.iterdir():
-            try:
-                if child.is_dir() and now - child.stat().st_mtime > max_age:
-                    shutil.rmtree(child, ignore_errors=True)
-                    removed += 1
-            except FileNotFoundError:  # another request cleaned it first
-                continue
-        return removed
-
-    # -- 3. estimate and render --------------------------------------------------------------------------
+    # -- 2. estimate and plan ----------------------------------------------------------------------------
     def estimate(self, width: int, height: int, num_frames: int, num_takes: int, depth_cached: bool = False) -> float:
-        with self._rate_lock:
-            rate = self.seconds_per_mpix_frame
-        return estimate_seconds(width, height, num_frames, num_takes, depth_cached, rate)
-
-    def _learn_rate(self, seconds: float, settings: RenderSettings) -> None:
-        mpix_frames = settings.num_frames * settings.width * settings.height / 1e6
-        if mpix_frames < 5.0:  # small takes are all overhead; they say nothing about the per-pixel rate
-            return
-        rate = max(0.0, seconds - TAKE_OVERHEAD_SECONDS) / mpix_frames
-        with self._rate_lock:
-            self.seconds_per_mpix_frame = 0.5 * self.seconds_per_mpix_frame + 0.5 * rate
+        """Seconds one click will take (depth unless cached, then each take), from the measured render rate."""
+        return estimate_seconds(width, height, num_frames, num_takes, depth_cached, self.rate.seconds_per_mpix_frame)
 
     def plan(self, prompt: str = "", preset: Optional[str] = None,
              strength: float = prompts.DEFAULT_STRENGTH) -> prompts.MotionPlan:
@@ -390,7 +191,7 @@ class Studio:
         seed = random_seed() if seed is None else seed
         settings = take_settings(plan, num_takes, seed, vary, width=size[0], height=size[1], **timing)
         gen = self._generative_settings(engine, prompt, negative_prompt, num_inference_steps)
-        secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.is_prepared(photo_obj))
+        secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.photos.is_prepared(photo_obj))
         say(0.0, f"About {secs:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
 
         takes: list[TakeResult] = []
@@ -406,20 +207,20 @@ class Studio:
         prepared = self.prepare(photo_obj, progress=say)
         preview = depth_preview(prepared.depth)
         # 3. Crop and resample to the output size and build the scene, once per photo and size
-        fitted = self.fitted(prepared, size, progress=say)
-        # 4. Render the takes into this request's own folder
-        out_dir = self.new_output_dir()
-
+        fitted = self.photos.fitted(prepared, size, progress=say)
+        # 4. Render the takes into this request's own folder; the source makes each of them replay
+        out_dir = self.outputs.new()
+        source = Source(photo_sha256=prepared.key, crop_box=crop_box(prepared.photo.size, size),
+                        depth=DepthSource(kind="estimated", estimator=prepared.depth.estimator,
+                                          long_side=prepared.depth_side, sha256=depth_sha256(fitted.depth)),
+                        prompt=prompt, plan=plan.label, base_strength=strength)
         for i, s in enumerate(settings):
             if cancel is not None and cancel.is_set():
                 break
-            takes.append(self._render_one(fitted, prepared, plan, prompt, s, gen, i, len(settings), out_dir, say,
-                                          cancel))
+            takes.append(self._render_one(fitted, prepared, source, s, gen, i, len(settings), out_dir, say, cancel))
             if i + 1 < len(settings):
                 yield result(len(settings))
         if not takes:
-            from pipelines.generative.engine import GenerationCancelled
-
             raise GenerationCancelled("stopped before the first take was made; nothing was rendered")
         say(1.0, "Done")
         if len(takes) < len(settings):
@@ -446,13 +247,13 @@ class Studio:
         if engine in (None, "", PARALLAX):
             return generative.Availability(True, "the parallax engine runs on this machine's CPU")
         generative.get_preset(engine)
-        if self._pipeline_fn is not None:
+        if self.stages.pipeline is not None:
             return generative.Availability(True, f"{engine} is ready (pipeline supplied to the studio)")
         return generative.availability(engine)
 
-    def _render_one(self, fitted: Fitted, prepared: Prepared, plan: prompts.MotionPlan, prompt: str,
-                    s: RenderSettings, gen: Optional[GenerativeSettings], i: int, n: int, out_dir: Path,
-                    say: Progress, cancel: Optional[threading.Event]) -> TakeResult:
+    def _render_one(self, fitted: Fitted, prepared: Prepared, source: Source, s: RenderSettings,
+                    gen: Optional[GenerativeSettings], i: int, n: int, out_dir: Path, say: Progress,
+                    cancel: Optional[threading.Event]) -> TakeResult:
         lo, hi = 0.1 + 0.9 * i / n, 0.1 + 0.9 * (i + 1) / n
 
         def take_progress(frac: float, msg: str = "") -> None:
@@ -464,57 +265,28 @@ class Studio:
         # A telling file name: kept takes are downloaded side by side.
         engine_part = f"-{gen.engine}" if gen else ""
         name = f"take{i + 1}-{s.preset}-seed{s.seed}-strength{s.strength:.2f}{engine_part}.mp4"
+        redraw = None
+        if gen is not None:
+            from pipelines.generative.redraw import Redraw
+
+            redraw = Redraw(gen, self.stages.pipeline(gen.engine) if self.stages.pipeline is not None else None)
         t_take = time.perf_counter()
-        notices: tuple[str, ...] = ()
+        take = self.stages.take(fitted.photo, fitted.depth, s, video=out_dir / name, scene=fitted.scene,
+                                redraw=redraw, source=source, progress=take_progress, cancel=cancel)
         if gen is None:
-            video, recipe = self._render_fn(fitted, s, out_dir / name, take_progress)
-            self._learn_rate(time.perf_counter() - t_take, s)
-        else:
-            video, recipe, notices = self._render_generative(fitted, s, gen, out_dir / name, take_progress, cancel)
-        # The renderer saw the fitted photo; the source photo and the crop make the take reproducible.
-        box = crop_box(prepared.photo.size, (s.width, s.height))
-        recipe = dict(recipe, source_photo_sha256=prepared.key, crop_box=list(box),
-                      prompt=prompt, plan=plan.label, settings=s.model_dump(), video=Path(video).name)
-        Path(str(video) + ".json").write_text(json.dumps(recipe, indent=1))
+            self.rate.learn(time.perf_counter() - t_take, s)
         label = take_label(i, s)
         if gen is not None:
-            ran = recipe.get("engine", PARALLAX)
+            ran = take.recipe.engine
             label += f" - {ran}" if ran == gen.engine else f" - parallax ({gen.engine} did not run)"
-        fresh = tuple(x for x in notices if x not in prepared.notices)
-        return TakeResult(Path(video), label, s, recipe, fresh)
-
-    def _render_generative(self, fitted: Fitted, s: RenderSettings, gen: GenerativeSettings, video: Path,
-                           progress: Progress, cancel: Optional[threading.Event]):
-        """One generative take; when the user cancels, the take is the parallax draft, with a notice."""
-        from pipelines.generative.engine import GenerationCancelled
-
-        pipe = self._pipeline_fn(gen.engine) if self._pipeline_fn is not None else None
-        try:
-            return self._generative_fn(fitted, s, gen, video, progress, pipe=pipe, cancel=cancel)
-        except GenerationCancelled:
-            path, recipe = self._render_fn(fitted, s, video, progress)
-            recipe = dict(recipe, engine=PARALLAX, generative={**gen.model_dump(), "cancelled": True})
-            return path, recipe, (f"{gen.engine} was cancelled; {path.name} is the parallax take",)
+        fresh = tuple(x for x in take.notices if x not in prepared.notices)
+        return TakeResult(Path(take.video), label, s, take.recipe, fresh)
 
     # -- 4. finishing a kept take -----------------------------------------------------------------------
-    def own_take(self, video: str | os.PathLike) -> Path:
-        """``video`` as a take this studio rendered (a file in one of its request folders), else InputError:
-        the studio finishes only its own takes, never an arbitrary file on the server."""
-        root = self.output_root.resolve()
-        path = Path(video).resolve() if video else root
-        if path.parent.parent != root or path.suffix != ".mp4":
-            raise InputError(f"{Path(str(video)).name!r} is not a take of this studio; keep a take first")
-        if not path.is_file():
-            raise InputError(f"take {path.name!r} is gone (takes are kept {self.max_output_age_s / 3600:g} h); "
-                             "generate it again")
-        return path
-
     def keep(self, video: str | os.PathLike) -> Path:
-        """Mark a take as kept: its folder counts as new again, so clean-up does not remove it while the
-        user finishes it. Returns the take's path."""
-        path = self.own_take(video)
-        os.utime(path.parent)
-        return path
+        """Mark a take of this studio as kept (clean-up leaves its folder alone); returns its path. InputError
+        for any file that is not one of this studio's takes."""
+        return self.outputs.keep(video)
 
     def finish(self, video: str | os.PathLike, settings: Optional[FinishSettings] = None,
                progress: Optional[Progress] = None, **values: Any) -> FinishResult:
@@ -529,7 +301,7 @@ class Studio:
         ext = settings.format or "mp4"
         name = f"{take.stem}-{settings.aspect.replace(':', 'x')}-{settings.loop}.{ext}"
         notices: list[str] = []
-        path = finishing.finish_take(take, settings, self.new_output_dir() / name, progress=progress,
+        path = finishing.finish_take(take, settings, self.outputs.new() / name, progress=progress,
                                      notices=notices)
         return FinishResult(path, tuple(dict.fromkeys(notices)), settings)
 
@@ -543,9 +315,3 @@ class Studio:
         return tuple(camera.list_presets())
 
 
-def depth_preview(depth: DepthMap) -> np.ndarray:
-    """(H, W) uint8 picture of the depth: white = near."""
-    rel = depth.relative
-    if not math.isfinite(float(rel.max())):
-        raise ValueError("depth has no finite values")
-    return np.round(rel * 255.0).astype(np.uint8)

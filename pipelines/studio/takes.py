@@ -3,6 +3,7 @@ and the time estimate shown before rendering. Pure functions; the studio calls t
 from __future__ import annotations
 
 import secrets
+import threading
 from typing import Any
 
 import numpy as np
@@ -63,3 +64,26 @@ def estimate_seconds(width: int, height: int, num_frames: int, num_takes: int, d
     """Rough wall time of one click: depth (unless cached) plus each take's render and encode."""
     render = num_takes * (num_frames * width * height / 1e6 * seconds_per_mpix_frame + TAKE_OVERHEAD_SECONDS)
     return render + (0.0 if depth_cached else DEPTH_SECONDS)
+
+
+class RenderRate:
+    """The render rate the estimate uses, seconds per megapixel-frame: starts at SECONDS_PER_MPIX_FRAME and
+    follows the takes this process has timed (a running average; thread-safe)."""
+
+    def __init__(self, seconds_per_mpix_frame: float = SECONDS_PER_MPIX_FRAME):
+        self._rate = float(seconds_per_mpix_frame)
+        self._lock = threading.Lock()
+
+    @property
+    def seconds_per_mpix_frame(self) -> float:
+        with self._lock:
+            return self._rate
+
+    def learn(self, seconds: float, settings: RenderSettings) -> None:
+        """Fold in a parallax take that took ``seconds`` to render and encode."""
+        mpix_frames = settings.num_frames * settings.width * settings.height / 1e6
+        if mpix_frames < 5.0:  # small takes are all overhead; they say nothing about the per-pixel rate
+            return
+        rate = max(0.0, seconds - TAKE_OVERHEAD_SECONDS) / mpix_frames
+        with self._lock:
+            self._rate = 0.5 * self._rate + 0.5 * rate

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-import threading
 from pathlib import Path
 from typing import Optional
 
@@ -13,8 +12,8 @@ from pipelines import studio as studio_api
 from pipelines.core.schema import GenerativeSettings, RenderSettings, bound
 from pipelines.ui.controls import slider
 from pipelines.ui.finish_panel import finish_panel, preview_slots
-from pipelines.ui.handlers import (FROM_PROMPT, describe_plan, engine_note, estimate_text, finish_kept, generate,
-                                   keep_take, take_slots)
+from pipelines.ui.handlers import (FROM_PROMPT, Runs, describe_plan, engine_note, estimate_text, keep_take,
+                                   recipe_controls, take_slots)
 
 #: Output sizes offered (longest side, px); the schema's width/height bounds are checked in the studio.
 LONG_SIDES = (480, 640, 960, 1280, 1920)
@@ -23,7 +22,6 @@ CONCURRENCY = int(os.environ.get("STUDIO_CONCURRENCY", "2"))
 #: scikit-image sample photos offered as one-click examples: (loader name, file name, label).
 EXAMPLES = (("astronaut", "astronaut.jpg", "Astronaut"), ("coffee", "coffee.jpg", "Coffee"),
             ("chelsea", "chelsea.jpg", "Chelsea the cat"), ("rocket", "rocket.jpg", "Rocket"))
-#: The finishing panel's sound choice that means "the audio file I uploaded".
 EXAMPLE_PROMPTS = ("slow push in toward her face", "orbit around the cup, gentle", "dramatic pull back",
                    "crane up along the rocket")
 
@@ -46,142 +44,143 @@ def _example_photos() -> list[str]:
     return paths
 
 
+def _photo_and_words(studio: studio_api.Studio) -> dict:
+    """The photo, the prompt with its plan, the depth picture and the examples."""
+    import gradio as gr
+
+    with gr.Row():
+        with gr.Column(scale=1):
+            photo = gr.Image(label="Photo", type="filepath", sources=["upload", "clipboard", "webcam"],
+                             height=320, elem_id="photo")
+            prompt = gr.Textbox(label="Describe the motion", placeholder="slow push in toward the mountain",
+                                lines=1, elem_id="prompt")
+            plan_md = gr.Markdown(describe_plan(studio, "", FROM_PROMPT,
+                                                RenderSettings.model_fields["strength"].default), elem_id="plan")
+        with gr.Column(scale=1):
+            depth_img = gr.Image(label="Depth (white = near)", interactive=False, height=320, format="png",
+                                 elem_id="depth")
+            gr.Examples(examples=[[p, t] for p, t in zip(_example_photos(), EXAMPLE_PROMPTS)],
+                        inputs=[photo, prompt], example_labels=[e[2] for e in EXAMPLES],
+                        cache_examples=False, label="Examples (scikit-image sample photos)")
+    return dict(photo=photo, prompt=prompt, plan_md=plan_md, depth_img=depth_img)
+
+
+def _settings(studio: studio_api.Studio) -> dict:
+    """The Settings accordion: move, strength, seed, takes, length, frame rate, aspect, size and engine."""
+    import gradio as gr
+
+    names = studio_api.Studio.preset_names() or ()
+    with gr.Accordion("Settings", open=True):
+        with gr.Row():
+            preset = gr.Dropdown([FROM_PROMPT, *names], value=FROM_PROMPT, label="Camera move",
+                                 allow_custom_value=not names)
+            strength = slider("strength", step=0.05, label="Motion strength")
+            with gr.Column(min_width=160):
+                seed = gr.Number(value=0, precision=0, minimum=0, maximum=bound(RenderSettings, "seed", "le"),
+                                 label="Seed")
+                random_seed = gr.Checkbox(value=False, label="Random seed")
+        with gr.Row():
+            num_takes = gr.Slider(1, studio_api.MAX_TAKES, value=2, step=1, label="Takes", elem_id="takes")
+            vary = gr.Radio(list(studio_api.VARY), value="seed", label="Takes differ by")
+            duration = slider("duration", step=0.1, label="Duration (s)", elem_id="duration")
+            fps = slider("fps", step=1, label="Frames per second", elem_id="fps")
+        with gr.Row():
+            aspect = gr.Radio(list(studio_api.ASPECTS), value="16:9", label="Aspect")
+            long_side = gr.Dropdown(list(LONG_SIDES), value=960, label="Size (longest side, px)",
+                                    allow_custom_value=True)  # a loaded recipe may use another size
+        with gr.Row():
+            engine = gr.Dropdown(studio_api.engines(), value=studio_api.PARALLAX, label="Engine",
+                                 elem_id="engine", scale=1)
+            with gr.Column(scale=2):
+                engine_md = gr.Markdown(engine_note(studio, studio_api.PARALLAX), elem_id="engine-note")
+                negative_prompt = gr.Textbox(label="Negative prompt (what the model should avoid)", lines=1,
+                                             max_length=bound(GenerativeSettings, "negative_prompt", "max_length"),
+                                             visible=False, elem_id="negative-prompt")
+    return dict(preset=preset, strength=strength, seed=seed, random_seed=random_seed, num_takes=num_takes,
+                vary=vary, duration=duration, fps=fps, aspect=aspect, long_side=long_side, engine=engine,
+                engine_md=engine_md, negative_prompt=negative_prompt)
+
+
+def _takes() -> dict:
+    """Generate and Stop, the status, one column per take (video + Keep), the kept takes and the recipes."""
+    import gradio as gr
+
+    estimate_md = gr.Markdown(elem_id="estimate")
+    with gr.Row():
+        go = gr.Button("Generate", variant="primary", elem_id="generate", scale=4)
+        stop = gr.Button("Stop", variant="secondary", elem_id="stop", scale=1, min_width=100)
+    status_md = gr.Markdown(elem_id="status")
+    columns, videos, keeps = [], [], []
+    with gr.Row(equal_height=True):
+        for i in range(studio_api.MAX_TAKES):
+            with gr.Column(min_width=200, visible=i == 0) as column:
+                videos.append(gr.Video(label=f"Take {i + 1}", interactive=False, autoplay=False, loop=True,
+                                       elem_id=f"take-{i + 1}", buttons=["download"]))
+                keeps.append(gr.Button(f"Keep take {i + 1}", size="sm", elem_id=f"keep-{i + 1}"))
+            columns.append(column)
+    kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
+    with gr.Accordion("Recipes (seed, move, strength of each take)", open=False):
+        recipes = gr.JSON(label="Recipes", show_label=False)
+        recipe_file = gr.File(label="Load a recipe (the .json beside a take's video) to render that take again",
+                              file_types=[".json"], type="filepath", elem_id="recipe-file")
+    return dict(estimate_md=estimate_md, go=go, stop=stop, status_md=status_md, columns=columns, videos=videos,
+                keeps=keeps, kept=kept, recipes=recipes, recipe_file=recipe_file,
+                take_paths=gr.State([]),  # this session's latest takes (server paths): what Keep may keep
+                kept_paths=gr.State([]))  # this session's kept takes
+
+
+#: The Generate inputs, in the order of handlers.generate's parameters (and of the /generate API).
+GENERATE_INPUTS = ("photo", "prompt", "preset", "strength", "seed", "random_seed", "num_takes", "vary", "duration",
+                   "fps", "aspect", "long_side", "engine", "negative_prompt")
+
+
 def build_demo(studio: Optional[studio_api.Studio] = None):
     """The Gradio Blocks app. ``studio`` is injected by tests; by default a fresh Studio."""
     import gradio as gr
 
     studio = studio or studio_api.Studio()
-    names = studio_api.Studio.preset_names() or ()
-    seed_hi = bound(RenderSettings, "seed", "le")
-
     with gr.Blocks(title="Photo-to-video studio", delete_cache=(900, 3600)) as demo:
         gr.Markdown("# Photo-to-video studio\nOne photo and a few words in, several short camera moves out.")
-        with gr.Row():
-            with gr.Column(scale=1):
-                photo = gr.Image(label="Photo", type="filepath", sources=["upload", "clipboard", "webcam"],
-                                 height=320, elem_id="photo")
-                prompt = gr.Textbox(label="Describe the motion", placeholder="slow push in toward the mountain",
-                                    lines=1, elem_id="prompt")
-                plan_md = gr.Markdown(describe_plan(studio, "", FROM_PROMPT,
-                                                    RenderSettings.model_fields["strength"].default), elem_id="plan")
-            with gr.Column(scale=1):
-                depth_img = gr.Image(label="Depth (white = near)", interactive=False, height=320, format="png",
-                                     elem_id="depth")
-                gr.Examples(examples=[[p, t] for p, t in zip(_example_photos(), EXAMPLE_PROMPTS)],
-                            inputs=[photo, prompt], example_labels=[e[2] for e in EXAMPLES],
-                            cache_examples=False, label="Examples (scikit-image sample photos)")
-        with gr.Accordion("Settings", open=True):
-            with gr.Row():
-                preset = gr.Dropdown([FROM_PROMPT, *names], value=FROM_PROMPT, label="Camera move",
-                                     allow_custom_value=not names)
-                strength = slider("strength", step=0.05, label="Motion strength")
-                with gr.Column(min_width=160):
-                    seed = gr.Number(value=0, precision=0, minimum=0, maximum=seed_hi, label="Seed")
-                    random_seed = gr.Checkbox(value=False, label="Random seed")
-            with gr.Row():
-                num_takes = gr.Slider(1, studio_api.MAX_TAKES, value=2, step=1, label="Takes", elem_id="takes")
-                vary = gr.Radio(list(studio_api.VARY), value="seed", label="Takes differ by")
-                duration = slider("duration", step=0.1, label="Duration (s)", elem_id="duration")
-                fps = slider("fps", step=1, label="Frames per second", elem_id="fps")
-            with gr.Row():
-                aspect = gr.Radio(list(studio_api.ASPECTS), value="16:9", label="Aspect")
-                long_side = gr.Dropdown(list(LONG_SIDES), value=960, label="Size (longest side, px)")
-            with gr.Row():
-                engine = gr.Dropdown(studio_api.engines(), value=studio_api.PARALLAX, label="Engine",
-                                     elem_id="engine", scale=1)
-                with gr.Column(scale=2):
-                    engine_md = gr.Markdown(engine_note(studio, studio_api.PARALLAX), elem_id="engine-note")
-                    negative_prompt = gr.Textbox(label="Negative prompt (what the model should avoid)", lines=1,
-                                                 max_length=bound(GenerativeSettings, "negative_prompt", "max_length"),
-                                                 visible=False, elem_id="negative-prompt")
-        estimate_md = gr.Markdown(elem_id="estimate")
-        with gr.Row():
-            go = gr.Button("Generate", variant="primary", elem_id="generate", scale=4)
-            stop = gr.Button("Stop", variant="secondary", elem_id="stop", scale=1, min_width=100)
-        status_md = gr.Markdown(elem_id="status")
-        take_paths = gr.State([])  # this session's latest takes (server paths): what Keep may keep
-        kept_paths = gr.State([])  # this session's kept takes
-        columns, videos, keeps = [], [], []
-        with gr.Row(equal_height=True):
-            for i in range(studio_api.MAX_TAKES):
-                with gr.Column(min_width=200, visible=i == 0) as column:
-                    videos.append(gr.Video(label=f"Take {i + 1}", interactive=False, autoplay=False, loop=True,
-                                           elem_id=f"take-{i + 1}", buttons=["download"]))
-                    keeps.append(gr.Button(f"Keep take {i + 1}", size="sm", elem_id=f"keep-{i + 1}"))
-                columns.append(column)
-        kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
-        with gr.Accordion("Recipes (seed, move, strength of each take)", open=False):
-            recipes = gr.JSON(label="Recipes", show_label=False)
-        panel, finish_take, finish_button, finish_inputs, finish_outputs = finish_panel(studio, kept_paths)
-
-        # Wiring
-        settings = [num_takes, duration, fps, aspect, long_side, engine]
-        gr.on([demo.load, photo.change] + [c.change for c in settings], functools.partial(estimate_text, studio),
-              [photo, *settings], estimate_md, api_name="estimate", preprocess=False, queue=False,
-              show_progress="hidden", trigger_mode="always_last")  # the latest values win, never a stale reply
-        gr.on([prompt.change, preset.change, strength.change], functools.partial(describe_plan, studio),
-              [prompt, preset, strength], plan_md,
-              api_name="plan", queue=False, show_progress="hidden", trigger_mode="always_last")
-
-        engine.change(lambda e: (engine_note(studio, e), gr.Textbox(visible=e != studio_api.PARALLAX)), engine,
-                      [engine_md, negative_prompt], api_name="engine_status", queue=False, show_progress="hidden")
-
-        # Stop: each session's running click has an Event the Stop button sets (the model stops at its
-        # next step, and no further take starts; what is made so far is delivered).
-        running: dict[str, threading.Event] = {}
-
-        def with_request(fn):
-            # Gradio passes gr.Request to a parameter typed as such; this module's annotations are strings.
-            fn.__annotations__["request"] = gr.Request
-            return fn
-
-        @with_request
-        def run(photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
-                long_side, engine=None, negative_prompt=None, request: gr.Request = None, progress=gr.Progress()):
-            cancel = threading.Event()
-            key = getattr(request, "session_hash", None) or str(id(cancel))
-            running[key] = cancel
-            try:
-                yield from generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
-                                    duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
-                                    cancel=cancel)
-            finally:
-                if running.get(key) is cancel:
-                    del running[key]
-
-        @with_request
-        def stop_run(request: gr.Request):
-            cancel = running.get(getattr(request, "session_hash", None) or "")
-            if cancel is None:
-                return gr.Markdown()
-            cancel.set()
-            return "Stopping: the takes made so far are delivered."
-
-        go.click(run, [photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
-                       long_side, engine, negative_prompt],
-                 [*videos, depth_img, plan_md, status_md, recipes, take_paths], api_name="generate",
-                 preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render",
-                 show_progress_on=status_md)  # not over the takes: the first one plays while the rest render
-        # Each take's column appears, labelled, as the take arrives.
-        recipes.change(take_slots, recipes, [*columns, *videos], api_visibility="private", queue=False,
-                       show_progress="hidden")
-        stop.click(stop_run, None, status_md, api_name="stop", queue=False, show_progress="hidden")
-        for i, keep in enumerate(keeps):
-            keep.click(functools.partial(keep_take, studio, i), [take_paths, kept_paths],
-                       [kept_paths, kept, finish_take, panel], api_name=f"keep_take_{i + 1}", queue=False)
-
-        def run_finish(take=None, kept=None, caption=None, title=None, caption_position="bottom", sound="none",
-                       audio_file=None, volume=1.0, aspect="original", reframe="subject", format="mp4", loop="none",
-                       progress=gr.Progress()):
-            return finish_kept(studio, take, kept, caption, title, caption_position, sound, audio_file, volume,
-                               aspect, reframe, format, loop, progress=progress)
-
-        finish_button.click(run_finish, finish_inputs, finish_outputs, api_name="finish",
+        ui = {**_photo_and_words(studio), **_settings(studio), **_takes()}
+        panel, finish_take, finish_button, finish_inputs, finish_outputs = finish_panel(studio, ui["kept_paths"])
+        runs = Runs(studio)
+        _wire_generate(studio, demo, ui, runs)
+        for i, keep in enumerate(ui["keeps"]):
+            keep.click(functools.partial(keep_take, studio, i), [ui["take_paths"], ui["kept_paths"]],
+                       [ui["kept_paths"], ui["kept"], finish_take, panel], api_name=f"keep_take_{i + 1}", queue=False)
+        finish_button.click(runs.finish, finish_inputs, finish_outputs, api_name="finish",
                             concurrency_limit=CONCURRENCY, concurrency_id="render"
                             ).then(preview_slots, finish_outputs[2], finish_outputs[:2], api_visibility="private",
                                    queue=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)
     return demo
+
+
+def _wire_generate(studio: studio_api.Studio, demo, ui: dict, runs: Runs) -> None:
+    """The estimate, the plan, the engine note, Generate, Stop, the take slots and loading a recipe."""
+    import gradio as gr
+
+    settings = [ui[k] for k in ("num_takes", "duration", "fps", "aspect", "long_side", "engine")]
+    gr.on([demo.load, ui["photo"].change] + [c.change for c in settings], functools.partial(estimate_text, studio),
+          [ui["photo"], *settings], ui["estimate_md"], api_name="estimate", preprocess=False, queue=False,
+          show_progress="hidden", trigger_mode="always_last")  # the latest values win, never a stale reply
+    words = [ui["prompt"], ui["preset"], ui["strength"]]
+    gr.on([c.change for c in words], functools.partial(describe_plan, studio), words, ui["plan_md"],
+          api_name="plan", queue=False, show_progress="hidden", trigger_mode="always_last")
+    ui["engine"].change(lambda e: (engine_note(studio, e), gr.Textbox(visible=e != studio_api.PARALLAX)),
+                        ui["engine"], [ui["engine_md"], ui["negative_prompt"]], api_name="engine_status",
+                        queue=False, show_progress="hidden")
+    ui["go"].click(runs.generate, [ui[k] for k in GENERATE_INPUTS],
+                   [*ui["videos"], ui["depth_img"], ui["plan_md"], ui["status_md"], ui["recipes"], ui["take_paths"]],
+                   api_name="generate", preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render",
+                   show_progress_on=ui["status_md"])  # not over the takes: the first plays while the rest render
+    # Each take's column appears, labelled, as the take arrives.
+    ui["recipes"].change(take_slots, ui["recipes"], [*ui["columns"], *ui["videos"]], api_visibility="private",
+                         queue=False, show_progress="hidden")
+    ui["stop"].click(runs.stop, None, ui["status_md"], api_name="stop", queue=False, show_progress="hidden")
+    ui["recipe_file"].upload(functools.partial(recipe_controls, studio), ui["recipe_file"],
+                             [ui[k] for k in GENERATE_INPUTS[1:]] + [ui["status_md"]], api_name="load_recipe",
+                             queue=False)
 
 
 def launch_kwargs() -> dict:

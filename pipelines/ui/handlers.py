@@ -181,9 +181,9 @@ def _outputs(result: studio_api.StudioResult) -> tuple:
         status = [f"{n} of {result.planned} takes ready after {result.seconds:.1f} s; the others are rendering."]
     status += [f"Note: {note}" for note in result.notices]
     # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
-    recipes = [{"label": t.label, "engine": t.recipe.get("engine", studio_api.PARALLAX),
+    recipes = [{"label": t.label, "engine": t.recipe.engine,
                 "settings": t.settings.model_dump(), "plan": result.plan.label,
-                "source_photo_sha256": t.recipe.get("source_photo_sha256"), "video": t.recipe.get("video")}
+                "source_photo_sha256": t.recipe.source.photo_sha256, "video": t.recipe.video}
                for t in result.takes]
     recipes += [{"label": f"Take {i + 1} - rendering", "pending": True} for i in range(n, result.planned)]
     depth = result.depth_preview if result.depth_preview is not None else gr.Image()  # kept until depth is in
@@ -269,3 +269,76 @@ def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[l
     status += [f"Note: {note}" for note in result.notices]
     is_gif = path.suffix == ".gif"
     return (None if is_gif else str(path)), (str(path) if is_gif else None), str(path), "\n\n".join(status)
+
+
+def recipe_controls(studio: studio_api.Studio, path: Optional[str]) -> tuple:
+    """The Generate controls filled from a take's recipe (an uploaded ``<video>.json``), so that Generate
+    renders that take again: prompt, camera move, strength, seed, one take, length, frame rate, aspect,
+    size, engine and negative prompt, then a status line saying what was loaded and which photo it needs."""
+    import gradio as gr
+
+    from pipelines.core import recipe as recipes
+
+    if not path:
+        raise gr.Error("upload a recipe: the .json file beside a take's video", title="No recipe")
+    try:
+        rec = recipes.load(path)
+        s, src = rec.settings, rec.source
+        words, strength = src.prompt, src.base_strength
+        # The words scale the strength; when they would not give this take's strength back (a strength
+        # sweep, or a recipe from the command line), the take's own strength is set and the words cleared.
+        if strength is None or studio.plan(words, s.preset, strength).strength != s.strength:
+            words, strength = "", s.strength
+        aspect = next((name for name in studio_api.ASPECTS if name != "photo" and
+                       studio_api.output_size((s.width, s.height), name, max(s.width, s.height)) == (s.width, s.height)),
+                      "photo")
+    except StudioError as exc:
+        raise gr.Error(str(exc), title="Cannot load this recipe") from None
+    gen = rec.generative
+    status = (f"Loaded the recipe of {rec.video or 'a take'}: seed {s.seed}, {s.preset}, strength {s.strength:.2f}, "
+              f"{s.width}x{s.height}, {s.duration:g} s at {s.fps} fps, engine {rec.engine}. Upload its photo "
+              f"(pixels sha256 {src.photo_sha256[:12]}...) and Generate to render the same take again.")
+    return (words, s.preset, strength, s.seed, False, 1, "seed", s.duration, s.fps, aspect, max(s.width, s.height),
+            gen.engine if gen else studio_api.PARALLAX, gen.negative_prompt if gen else "", status)
+
+
+class Runs:
+    """Each session's running click, so that its Stop can end it: the generative model stops at its next
+    step, no further take starts, and the takes made so far are delivered. ``generate`` and ``stop`` are
+    the event handlers (built here, because Gradio reads their signatures: ``gr.Request`` and
+    ``gr.Progress`` must be real objects, and this module imports gradio only when the app is built)."""
+
+    def __init__(self, studio: studio_api.Studio):
+        import gradio as gr
+
+        running: dict[str, threading.Event] = {}
+
+        def run(photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
+                long_side, engine=None, negative_prompt=None, request=None, progress=gr.Progress()):
+            cancel = threading.Event()
+            key = getattr(request, "session_hash", None) or str(id(cancel))
+            running[key] = cancel
+            try:
+                yield from generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
+                                    duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
+                                    cancel=cancel)
+            finally:
+                if running.get(key) is cancel:
+                    del running[key]
+
+        def stop(request=None):
+            cancel = running.get(getattr(request, "session_hash", None) or "")
+            if cancel is None:
+                return gr.Markdown()
+            cancel.set()
+            return "Stopping: the takes made so far are delivered."
+
+        def finish(take=None, kept=None, caption=None, title=None, caption_position="bottom", sound="none",
+                   audio_file=None, volume=1.0, aspect="original", reframe="subject", format="mp4", loop="none",
+                   progress=gr.Progress()):
+            return finish_kept(studio, take, kept, caption, title, caption_position, sound, audio_file, volume,
+                               aspect, reframe, format, loop, progress=progress)
+
+        # Gradio passes gr.Request to a parameter annotated with it (this module's annotations are strings).
+        run.__annotations__["request"] = stop.__annotations__["request"] = gr.Request
+        self.generate, self.stop, self.finish = run, stop, finish

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_stubs import decode, probe
 
 from pipelines.finish import captions
 from pipelines.finish import compose as finish
@@ -32,29 +33,6 @@ def moving_take(n: int = 24, w: int = W, h: int = H, closed: bool = False, step:
         b = 128 + 60 * np.cos(2 * np.pi * (xs + ys) / (w + h) + ph)
         out[i] = np.stack([r, g, b], -1).clip(0, 255).astype(np.uint8)
     return out
-
-
-def probe(path: Path) -> dict:
-    import av
-
-    with av.open(str(path)) as c:
-        info = {"format": c.format.name, "streams": {}}
-        for s in c.streams:
-            d = {"codec": s.codec_context.name}
-            if s.type == "video":
-                d.update(width=s.codec_context.width, height=s.codec_context.height,
-                         pix_fmt=s.codec_context.pix_fmt)
-            else:
-                d.update(rate=s.codec_context.sample_rate, channels=s.codec_context.channels)
-            info["streams"][s.type] = d
-    return info
-
-
-def decode_video(path: Path) -> np.ndarray:
-    import av
-
-    with av.open(str(path)) as c:
-        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
 
 
 def decode_audio(path: Path) -> np.ndarray:
@@ -83,7 +61,7 @@ def test_mp4_with_caption_and_bed_plays_on_phones(tmp_path):
     v, a = info["streams"]["video"], info["streams"]["audio"]
     assert (v["codec"], v["pix_fmt"], v["width"], v["height"]) == ("h264", "yuv420p", W, H)
     assert (a["codec"], a["rate"], a["channels"]) == ("aac", 48000, 2)
-    assert len(decode_video(out)) == 48
+    assert len(decode(out)) == 48
     # AAC adds encoder padding; the sound must still match the video within one frame.
     assert abs(decode_audio(out).shape[1] / 48000 - 48 / FPS) <= 1 / FPS
 
@@ -94,7 +72,7 @@ def test_webm_is_vp9_opus_yuv420p_and_format_follows_extension(tmp_path):
     assert info["format"].startswith("matroska")
     assert info["streams"]["video"]["codec"] == "vp9" and info["streams"]["video"]["pix_fmt"] == "yuv420p"
     assert info["streams"]["audio"]["codec"] == "opus"
-    assert abs(len(decode_video(out)) - 24) <= 1
+    assert abs(len(decode(out)) - 24) <= 1
 
 
 def test_gif_loops_forever_under_its_cap(tmp_path):
@@ -105,7 +83,7 @@ def test_gif_loops_forever_under_its_cap(tmp_path):
     info = probe(out)["streams"]["video"]
     assert (info["codec"], info["width"], info["height"]) == ("gif", 160, 90)
     # 1 s at 24 fps -> 20 GIF frames (GIF delays are in 1/100 s).
-    assert len(decode_video(out)) == 20
+    assert len(decode(out)) == 20
 
 
 def test_gif_over_its_cap_shrinks_with_a_notice(tmp_path):
@@ -144,7 +122,7 @@ def test_blur_fill_keeps_the_whole_frame_in_the_middle(tmp_path):
     out = finish.finish(frames, FinishSettings(aspect="9:16", reframe="blur"), tmp_path / "b.mp4", fps=FPS)
     v = probe(out)["streams"]["video"]
     assert (v["width"], v["height"]) == (180, 320)  # the short side stays the short side
-    got = decode_video(out)[0].astype(int)
+    got = decode(out)[0].astype(int)
     # The whole frame, scaled to 180 wide (180x102 rounds to 180x101), sits in the vertical middle.
     import cv2
 
@@ -159,7 +137,7 @@ def test_caption_pixels_in_region_and_time_window(tmp_path):
     s = FinishSettings(caption="HELLO", caption_position="bottom", text_fade=0.0, text_start=0.5, text_end=1.5,
                        caption_size=0.12)
     out = finish.finish(grey, s, tmp_path / "c.mp4", fps=FPS)
-    frames = decode_video(out).astype(int)
+    frames = decode(out).astype(int)
     diff = np.abs(frames - 90).max(axis=-1)  # per pixel, distance from the plain grey
     bottom, top = slice(H // 2, H), slice(0, H // 2)
     on = frames.shape[0] // 2  # t = 1.0 s
@@ -172,7 +150,7 @@ def test_caption_pixels_in_region_and_time_window(tmp_path):
 def test_caption_fades_in(tmp_path):
     grey = np.full((24, H, W, 3), 90, np.uint8)
     s = FinishSettings(caption="HELLO", text_fade=0.5, caption_size=0.12)
-    frames = decode_video(finish.finish(grey, s, tmp_path / "f.mp4", fps=FPS)).astype(int)
+    frames = decode(finish.finish(grey, s, tmp_path / "f.mp4", fps=FPS)).astype(int)
     ink = [(np.abs(f - 90).max(axis=-1) > 60).sum() for f in frames[:13]]
     assert ink[0] == 0 and ink[6] > 0 and ink[12] >= ink[6]
 
@@ -213,7 +191,7 @@ def test_seamless_loop_has_no_jump(tmp_path, closed):
     frames = moving_take(36, closed=closed)
     s = FinishSettings(loop="seamless", caption="loop", audio="wind")
     out = finish.finish(frames, s, tmp_path / "l.mp4", fps=FPS, loop_closed=closed)
-    got = decode_video(out)
+    got = decode(out)
     assert len(got) == (36 if closed else 36 - 12)
     wrap, pairs = _consecutive_diffs(got)
     assert wrap <= max(pairs) * 1.05
@@ -260,17 +238,17 @@ def test_finish_take_reads_the_loop_and_frame_rate_beside_the_take(tmp_path):
     recipe.write_text(json.dumps({"settings": {"fps": FPS}, "camera_path": {"loop": True}}))
     notes: list[str] = []
     out = finish.finish_take(take, FinishSettings(loop="seamless"), tmp_path / "closed.mp4", notices=notes)
-    assert len(decode_video(out)) == 36 and not any("recipe" in n for n in notes)
+    assert len(decode(out)) == 36 and not any("recipe" in n for n in notes)
     recipe.write_text("[not, a recipe")
     out = finish.finish_take(take, FinishSettings(loop="seamless"), tmp_path / "open.mp4", notices=notes)
-    assert len(decode_video(out)) == 36 - 12
+    assert len(decode(out)) == 36 - 12
     assert "take.mp4.json is not a take recipe; take.mp4 was finished as a plain video" in notes
 
 
 def test_boomerang_plays_back_without_repeating_the_turn(tmp_path):
     frames = moving_take(12, step=0.3)  # steps well above the codec's noise (about 1.5 levels)
     out = finish.finish(frames, FinishSettings(loop="boomerang"), tmp_path / "b.mp4", fps=FPS)
-    got = decode_video(out).astype(int)
+    got = decode(out).astype(int)
     assert len(got) == 2 * 12 - 2
     assert np.abs(got[12 + 2] - frames[12 - 4]).mean() < 3  # out frame 14 is source frame 8
     wrap, pairs = _consecutive_diffs(got)
@@ -282,7 +260,7 @@ def test_take_file_is_read_and_kept(tmp_path):
     before = take.read_bytes()
     with pytest.warns(UserWarning, match="no depth map"):  # notices become warnings without a list
         out = finish.finish(take, FinishSettings(loop="boomerang", aspect="1:1"), tmp_path / "fin.mp4")
-    assert probe(out)["streams"]["video"]["width"] == 180 and len(decode_video(out)) == 46
+    assert probe(out)["streams"]["video"]["width"] == 180 and len(decode(out)) == 46
     assert take.read_bytes() == before
 
 

@@ -40,7 +40,7 @@ def test_photo_to_mp4_through_wan_vace(photo_and_depth, tmp_path):
     assert frames.shape == (9, SIZE, SIZE, 3) and fps == pytest.approx(9)
     recipe = json.loads((tmp_path / "take.mp4.json").read_text())
     assert recipe["engine"] == "wan-vace"
-    assert recipe["generative"]["prompt"] == "she waves" and recipe["generative"]["seed"] == 3
+    assert recipe["generative"]["prompt"] == "she waves" and recipe["generative_ran"]["seed"] == 3
     assert any("step 2/2" in m for _, m in events) and events[-1][0] == 1.0
 
 
@@ -49,7 +49,7 @@ def test_unavailable_engine_delivers_the_parallax_take_with_the_reason(photo_and
     photo, depth = photo_and_depth
     take = render_generative_take(photo, depth, _settings(), GenerativeSettings(engine="wan-vace"),
                                   video=tmp_path / "take.mp4")
-    assert take.recipe["engine"] == "parallax" and take.recipe["generative"]["requested_engine"] == "wan-vace"
+    assert take.recipe.engine == "parallax" and take.recipe.generative_ran["requested_engine"] == "wan-vace"
     assert any("GPU" in n and "parallax take was delivered" in n for n in take.notices)
     frames, _ = read_video(take.video)
     assert frames.shape == (9, SIZE, SIZE, 3)

@@ -5,10 +5,11 @@ import time
 
 import numpy as np
 import pytest
-from studio_stubs import CountingDepth, decode, stub_frames, stub_render
+from studio_stubs import CountingDepth, decode, stub_frames, stub_take
 
-from pipelines.studio import facade as st
+from pipelines import studio as st
 from pipelines.studio import takes
+from pipelines.studio.photos import DEPTH_SIDE
 from pipelines.core.errors import InputError
 from pipelines.core.photo import Photo
 from pipelines.studio.prompt import parse_prompt
@@ -21,7 +22,7 @@ def depth_fn():
 
 @pytest.fixture
 def studio(tmp_path, depth_fn):
-    return st.Studio(output_root=tmp_path / "out", depth_fn=depth_fn, scene_fn=None, render_fn=stub_render)
+    return st.Studio(output_root=tmp_path / "out", stages=st.Stages(depth=depth_fn, scene=None, take=stub_take))
 
 
 @pytest.mark.parametrize("aspect, size", [("16:9", (960, 540)), ("9:16", (540, 960)), ("1:1", (960, 960)),
@@ -73,10 +74,10 @@ def test_generate_renders_takes_in_their_own_folders(studio, astronaut):
         frames = decode(t.video)
         assert frames.shape == (4, 54, 96, 3)
         recipe = json.loads(t.video.with_name(t.video.name + ".json").read_text())
-        assert recipe["settings"]["seed"] == t.settings.seed and recipe["source_photo_sha256"] == r.prepared.key
+        assert recipe["settings"]["seed"] == t.settings.seed and recipe["source"]["photo_sha256"] == r.prepared.key
     assert r.depth_preview.shape == r.prepared.depth.z.shape and r.depth_preview.dtype == np.uint8
     # the video is what the renderer made of the fitted photo with these settings
-    fitted = studio.fitted(r.prepared, (96, 54))
+    fitted = studio.photos.fitted(r.prepared, (96, 54))
     want = stub_frames(fitted.photo.pixels, r.takes[1].settings)
     assert np.abs(decode(r.takes[1].video).astype(int) - want).mean() < 6
 
@@ -113,30 +114,30 @@ def test_depth_computed_once_per_photo(studio, depth_fn, astronaut, coffee):
 
 
 def test_cache_is_bounded(tmp_path, depth_fn, astronaut, coffee):
-    small = st.Studio(output_root=tmp_path, cache_size=1, depth_fn=depth_fn, scene_fn=None, render_fn=stub_render)
+    small = st.Studio(output_root=tmp_path, cache_size=1, stages=st.Stages(depth=depth_fn, scene=None, take=stub_take))
     for img in (astronaut, coffee, astronaut):
         small.prepare(img)
-    assert depth_fn.calls == 3 and len(small._prepared) == 1
+    assert depth_fn.calls == 3 and len(small.photos._prepared) == 1
 
 
 def test_big_photo_depth_runs_on_a_small_copy(studio, depth_fn):
     big = np.zeros((3000, 1500, 3), np.uint8)
     prepared = studio.prepare(big)
-    assert max(prepared.depth.size) == st.DEPTH_SIDE and prepared.photo.size == (1500, 3000)
+    assert max(prepared.depth.size) == DEPTH_SIDE and prepared.photo.size == (1500, 3000)
 
 
 def test_random_seed_is_recorded(studio, astronaut):
     r = studio.generate(astronaut, seed=None, duration=0.25, fps=8, long_side=64)
     assert 0 <= r.takes[0].settings.seed <= 2**31 - 1
-    assert r.takes[0].recipe["settings"]["seed"] == r.takes[0].settings.seed
+    assert r.takes[0].recipe.settings.seed == r.takes[0].settings.seed
 
 
 def test_request_folders_are_unique_and_old_ones_cleaned(studio):
-    a, b = studio.new_output_dir(), studio.new_output_dir()
+    a, b = studio.outputs.new(), studio.outputs.new()
     assert a != b and a.is_dir() and b.is_dir()
-    old = time.time() - studio.max_output_age_s - 10
+    old = time.time() - studio.outputs.max_age_s - 10
     os.utime(a, (old, old))
-    assert studio.cleanup() == 1
+    assert studio.outputs.cleanup() == 1
     assert not a.exists() and b.exists()
 
 
@@ -205,7 +206,7 @@ def test_concurrent_takes_of_one_photo_share_the_scene_and_match(tmp_path, astro
     lone render (the shared, cached scene is read-only)."""
     import threading
 
-    studio = st.Studio(output_root=tmp_path, depth_fn=CountingDepth())
+    studio = st.Studio(output_root=tmp_path, stages=st.Stages(depth=CountingDepth()))
     kw = dict(prompt="orbit", seed=4, duration=0.5, fps=8, aspect="16:9", long_side=96)
     alone = decode(studio.generate(astronaut, **kw).takes[0].video)
     out = {}

@@ -302,3 +302,33 @@ def test_estimate_endpoint(client, photo_file):
 
     text = client.predict(handle_file(photo_file), 3, 2.0, 24, "9:16", 640, api_name="/estimate")
     assert "3 take(s) of 48 frames at 360x640; the first plays after about" in text
+
+
+def test_a_loaded_recipe_fills_the_controls_and_generate_renders_the_same_take(client, photo_file,
+                                                                               tmp_path_factory):
+    from gradio_client import handle_file
+
+    for vary, prompt, take in (("seed", "dramatic orbit around her", 1), ("strength", "slow push in", 2)):
+        out = call(client, photo_file, seed=9, takes=2, prompt=prompt, vary=vary, aspect="9:16", long_side=96)
+        name = out[7][take - 1]["video"]
+        recipe = max(Path(tmp_path_factory.getbasetemp()).rglob(name + ".json"), key=lambda p: p.stat().st_mtime)
+        values = client.predict(handle_file(str(recipe)), api_name="/load_recipe")
+        prompt_box, preset, strength, seed, random_seed, num_takes, vary_box, duration, fps, aspect, long_side = values[:11]
+        expected_seed = 9 + take - 1 if vary == "seed" else 9
+        assert (seed, random_seed, num_takes, vary_box, aspect, long_side) == (expected_seed, False, 1, "seed", "9:16", 96)
+        assert f"seed {seed}" in values[13] and "Upload its photo" in values[13]
+        # Words that cannot give the take's strength back (a strength sweep) are cleared.
+        assert prompt_box == (prompt if vary == "seed" else "")
+        again = client.predict(handle_file(photo_file), prompt_box, preset, strength, seed, random_seed, num_takes,
+                               vary_box, duration, fps, aspect, long_side, api_name="/generate")
+        assert np.array_equal(decode(again[0]), decode(out[take - 1]))
+
+
+def test_loading_a_bad_recipe_is_a_clear_error_and_the_server_keeps_serving(client, photo_file, tmp_path):
+    from gradio_client import handle_file
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": 99}')
+    with pytest.raises(Exception, match="format 99"):
+        client.predict(handle_file(str(bad)), api_name="/load_recipe")
+    assert decode(call(client, photo_file, takes=1)[0]).shape[0] == 4

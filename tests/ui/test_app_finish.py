@@ -54,9 +54,10 @@ def test_own_audio_file_is_trimmed_to_the_video(server, photo_file, tmp_path):
     client = session(server, photo_file)
     video, gif, download, status = client.predict(sound="my audio file", audio_file=handle_file(str(wav)),
                                                   aspect="9:16", api_name="/finish")
-    streams, size = probe(video)
-    assert size == (40, 72) and streams["video"][:2] == ("h264", "yuv420p")
-    assert streams["audio"][0] == "aac" and abs(streams["audio"][2] - 1.0) < 0.1
+    info = probe(video)
+    v = info["streams"]["video"]
+    assert info["size"] == (40, 72) and (v["codec"], v["pix_fmt"]) == ("h264", "yuv420p")
+    assert info["streams"]["audio"]["codec"] == "aac" and abs(info["streams"]["audio"]["duration"] - 1.0) < 0.1
     assert "Finished take1-dolly-in-seed4" in status
     assert "the 9:16 crop keeps 40x72 pixels of the 128x72 take; make the takes in 9:16" in status
 
@@ -65,8 +66,9 @@ def test_webm_seamless_loop_and_gif_boomerang(server, photo_file):
     client = session(server, photo_file, keep=(1, 2))
     video, gif, download, _ = client.predict(take="take1-dolly-in-seed4-strength0.30.mp4", sound="sea",
                                              format="webm", loop="seamless", api_name="/finish")
-    streams, size = probe(video)
-    assert streams["video"][0] == "vp9" and streams["audio"][0] == "opus" and size == (128, 72)
+    info = probe(video)
+    assert info["streams"]["video"]["codec"] == "vp9" and info["streams"]["audio"]["codec"] == "opus"
+    assert info["size"] == (128, 72)
     video, gif, download, status = client.predict(format="gif", loop="boomerang", api_name="/finish")
     assert video is None and gif is not None and download.endswith(".gif")
     assert "take2-dolly-in-seed5" in status  # no choice: the take kept last
