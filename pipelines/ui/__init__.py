@@ -1,1 +1,2 @@
-"""The studio in the browser: Gradio layout (blocks), controls read from the schema, the Finish panel, and\npure handlers."""
+"""The studio in the browser: Gradio layout (blocks), controls read from the schema, the Finish panel,
+and pure handlers."""

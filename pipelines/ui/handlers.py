@@ -289,9 +289,9 @@ def recipe_controls(studio: studio_api.Studio, path: Optional[str]) -> tuple:
         # sweep, or a recipe from the command line), the take's own strength is set and the words cleared.
         if strength is None or studio.plan(words, s.preset, strength).strength != s.strength:
             words, strength = "", s.strength
-        aspect = next((name for name in studio_api.ASPECTS if name != "photo" and
-                       studio_api.output_size((s.width, s.height), name, max(s.width, s.height)) == (s.width, s.height)),
-                      "photo")
+        size = (s.width, s.height)
+        aspect = next((name for name in studio_api.ASPECTS
+                       if name != "photo" and studio_api.output_size(size, name, max(size)) == size), "photo")
     except StudioError as exc:
         raise gr.Error(str(exc), title="Cannot load this recipe") from None
     gen = rec.generative

@@ -313,14 +313,14 @@ def test_a_loaded_recipe_fills_the_controls_and_generate_renders_the_same_take(c
         name = out[7][take - 1]["video"]
         recipe = max(Path(tmp_path_factory.getbasetemp()).rglob(name + ".json"), key=lambda p: p.stat().st_mtime)
         values = client.predict(handle_file(str(recipe)), api_name="/load_recipe")
-        prompt_box, preset, strength, seed, random_seed, num_takes, vary_box, duration, fps, aspect, long_side = values[:11]
+        prompt_box, preset, strength, seed, random_seed, num_takes, vary_box, duration, fps, aspect, side = values[:11]
         expected_seed = 9 + take - 1 if vary == "seed" else 9
-        assert (seed, random_seed, num_takes, vary_box, aspect, long_side) == (expected_seed, False, 1, "seed", "9:16", 96)
+        assert (seed, random_seed, num_takes, vary_box, aspect, side) == (expected_seed, False, 1, "seed", "9:16", 96)
         assert f"seed {seed}" in values[13] and "Upload its photo" in values[13]
         # Words that cannot give the take's strength back (a strength sweep) are cleared.
         assert prompt_box == (prompt if vary == "seed" else "")
         again = client.predict(handle_file(photo_file), prompt_box, preset, strength, seed, random_seed, num_takes,
-                               vary_box, duration, fps, aspect, long_side, api_name="/generate")
+                               vary_box, duration, fps, aspect, side, api_name="/generate")
         assert np.array_equal(decode(again[0]), decode(out[take - 1]))
 
 
