@@ -1,8 +1,8 @@
 """Command line: a thin skin over the Python API (`python -m pipelines COMMAND ...`).
 
 Each command has an ``_add_<command>(sub)`` that declares its options (schema fields come from
-``pipelines.schema``) and a ``_run_<command>(args)`` that calls the API. Errors the user can fix print
-one line and exit with status 2.
+``pipelines.core.schema``) and a ``_run_<command>(args)`` that calls the API. Errors the user can fix
+(a bad option, file or value) print one line naming it and exit with status 2.
 """
 from __future__ import annotations
 
@@ -18,8 +18,16 @@ def _notice(msg: str) -> None:
     print(f"notice: {msg}", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong, and where the help is), like every other
+    error of the CLI; the subcommands' parsers are made by this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipelines", description="Photo-to-video studio.")
+    parser = _Parser(prog="python -m pipelines", description="Photo-to-video studio.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _COMMANDS:
         add(sub)
@@ -30,13 +38,17 @@ _COMMANDS: list = []
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; returns the exit status (0 done, 2 a value the user can fix, as one line)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             return int(args.run(args) or 0)
     except StudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever the message holds
         return 2
 
 
@@ -65,9 +77,8 @@ def _add_render(sub) -> None:
     p.add_argument("--size", help="output size WxH [default: the photo's]")
     p.add_argument("-o", "--output", help="video file to write (.mp4 H.264, .webm VP9, .gif)")
     p.add_argument("--frames-dir", help="folder for frame_0000.png, frame_0001.png, ...")
-    p.add_argument("--engine", default="parallax",
-                   help="parallax (default), or a generative engine: wan-vace, animatediff-depth, svd "
-                        "(needs a GPU and the weights; falls back to parallax with the reason)")
+    schema.add_options(p, schema.StudioRequest, only=("engine",))
+    p.set_defaults(engine=schema.PARALLAX)
     schema.add_options(p, schema.GenerativeSettings, skip=("engine",))
     from pipelines.finish import compose as finish
 

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipelines.core.errors import InputError
+from pipelines.core.schema import short
 
 #: Longest side a photo keeps; larger photos are downscaled with a notice (memory stays bounded).
 MAX_SIDE = 4096
@@ -61,10 +62,16 @@ def _open(src: PhotoLike) -> Image.Image:
         src = io.BytesIO(src)
     elif isinstance(src, (str, os.PathLike)):
         path = Path(src)
-        if not path.is_file():
-            raise InputError(f"photo file not found: {str(path)!r}; check the path")
-        if path.stat().st_size == 0:
-            raise InputError(f"photo file {str(path)!r} is empty; export the photo again")
+        try:
+            found, empty = path.is_file(), path.is_file() and path.stat().st_size == 0
+        except OSError:  # e.g. a name too long for the file system
+            found = empty = False
+        if not found:
+            raise InputError(f"photo file not found: {short(str(path))}; check the path")
+        if empty:
+            raise InputError(f"photo file {short(str(path))} is empty; export the photo again")
+    else:
+        raise InputError(f"photo must be a file path, bytes, a PIL image or an array, got {type(src).__name__}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -73,7 +80,7 @@ def _open(src: PhotoLike) -> Image.Image:
         return img
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(
-            f"cannot read photo {str(src)!r}: {exc}; use a JPEG, PNG or WebP image file"
+            f"cannot read photo {short(str(src))}: {exc}; use a JPEG, PNG or WebP image file"
         ) from exc
 
 

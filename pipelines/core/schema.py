@@ -5,19 +5,53 @@ Each field carries its range (``ge``/``le``) and a one-line description; nothing
 from __future__ import annotations
 
 import argparse
-from typing import Any, Literal, Optional
+import typing
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.core.errors import InputError
 
+# ------------------------------------------------------------------------------ limits and vocabularies
+#: Smallest and largest output side, pixels (width, height and the studio's long side alike).
+MIN_SIDE, MAX_SIDE = 16, 3840
+#: Longest prompt (and negative prompt), characters.
+PROMPT_CHARS = 2000
+#: Names of presets and engines: kebab-case, and short enough to quote in a message.
+NAME_PATTERN, NAME_CHARS = r"^[a-z0-9][a-z0-9-]*$", 64
+#: The CPU engine; every other engine name is a generative backend (presets/models/generative.json).
+PARALLAX = "parallax"
+
 Easing = Literal["linear", "smooth", "ease-in", "ease-out", "sine"]
+#: How the takes of one click differ: a seed series, or a strength sweep around the plan.
+Vary = Literal["seed", "strength"]
+#: Built-in sound beds (made from a seed, no downloads).
+SoundBed = Literal["wind", "rain", "sea", "pad", "silence"]
+#: Named places for text; "x,y" frame fractions are allowed too.
+TEXT_POSITIONS = ("top", "centre", "bottom")
+_POSITION_PATTERN = r"^(top|centre|center|bottom|0?\.\d+,0?\.\d+|[01],[01])$"
+
+#: Frame shapes, width:height; "original" keeps the shape of what comes in (the photo, or the take).
+ASPECT_RATIOS: dict[str, Optional[tuple[int, int]]] = {"original": None, "16:9": (16, 9), "9:16": (9, 16),
+                                                       "1:1": (1, 1), "4:5": (4, 5)}
+#: Older spellings still accepted (the studio called "original" "photo").
+ASPECT_ALIASES = {"photo": "original"}
+
+
+def _aspect_alias(value: Any) -> Any:
+    return ASPECT_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+#: A frame shape, one of ASPECT_RATIOS (aliases accepted on the way in).
+Aspect = Annotated[Literal["original", "16:9", "9:16", "1:1", "4:5"], BeforeValidator(_aspect_alias)]
+#: Every model rejects unknown fields, NaN and infinity, and is immutable.
+_MODEL = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RenderSettings(BaseModel):
     """How one take is rendered: the motion, its amount and randomness, and the video's timing and size."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _MODEL
 
     preset: str = Field("dolly-in", description="camera move preset (see `python -m pipelines presets`)")
     strength: float = Field(0.5, ge=0.0, le=1.0,
@@ -25,8 +59,9 @@ class RenderSettings(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1, description="varies direction, phase and easing within the preset")
     duration: float = Field(4.0, ge=0.1, le=60.0, description="video length in seconds")
     fps: int = Field(30, ge=1, le=60, description="frames per second")
-    width: Optional[int] = Field(None, ge=16, le=3840, description="output width in pixels (default: the photo's)")
-    height: Optional[int] = Field(None, ge=16, le=3840, description="output height in pixels (default: the photo's)")
+    width: Optional[int] = Field(None, ge=MIN_SIDE, le=MAX_SIDE, description="output width in pixels (default: the photo's)")
+    height: Optional[int] = Field(None, ge=MIN_SIDE, le=MAX_SIDE,
+                                  description="output height in pixels (default: the photo's)")
     fov_deg: float = Field(60.0, gt=1.0, lt=170.0, description="horizontal field of view of the photo, degrees")
 
     @property
@@ -38,9 +73,9 @@ class CameraPreset(BaseModel):
     """A camera move as data (presets/camera/*.json). Components add up; all are relative to the scene:
     translations in units of the nearest subject's depth, angles in degrees."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _MODEL
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="preset name, kebab-case")
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_CHARS, description="preset name, kebab-case")
     label: str = Field(description="name shown to users")
     description: str = Field("", description="one line for users")
     translate: tuple[float, float, float] = Field((0.0, 0.0, 0.0), description="camera move x right, y down, z forward")
@@ -65,7 +100,7 @@ class CameraPreset(BaseModel):
 
 
 def bound(model: type[BaseModel], name: str, which: str) -> Any:
-    """The ``which`` bound ("ge", "gt", "le" or "lt") of field ``name`` of ``model``, e.g.
+    """The ``which`` bound ("ge", "gt", "le", "lt" or "max_length") of field ``name`` of ``model``, e.g.
     ``bound(RenderSettings, "seed", "le") == 2**31 - 1``; KeyError when the field has none."""
     for m in model.model_fields[name].metadata:
         if getattr(m, which, None) is not None:
@@ -73,9 +108,28 @@ def bound(model: type[BaseModel], name: str, which: str) -> Any:
     raise KeyError(f"{model.__name__}.{name} has no {which} bound")
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def choices(model: type[BaseModel], name: str) -> list:
+    """The allowed values of a Literal field (``Optional[Literal[...]]`` too), e.g.
+    ``choices(FinishSettings, "aspect") == ["original", "16:9", "9:16", "1:1", "4:5"]``; [] for other fields."""
+    args = [a for a in typing.get_args(model.model_fields[name].annotation) if a is not type(None)]
+    if typing.get_origin(model.model_fields[name].annotation) is Literal:
+        return args
+    if len(args) == 1 and typing.get_origin(args[0]) is Literal:
+        return list(typing.get_args(args[0]))
+    return []
+
+
+def examples(model: type[BaseModel], name: str) -> list:
+    """The values a field suggests (its ``examples``), e.g. the studio's output sizes."""
+    return list(model.model_fields[name].examples or [])
+
+
+def short(value: Any, limit: int = 60) -> str:
     """repr of a value for an error message, cut short: a 5,000-character caption is named, not echoed."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # a value whose repr fails is still named by its type
+        text = f"<{type(value).__name__}>"
     if len(text) <= limit:
         return text
     if isinstance(value, str):
@@ -83,38 +137,53 @@ def _short(value: Any, limit: int = 60) -> str:
     return text[:limit - 3] + "..."
 
 
+_short = short
+
+
 def validate(model: type[BaseModel], **values: Any) -> BaseModel:
-    """Build ``model`` from user values; pydantic's errors become one :class:`InputError` that names
-    each bad field, its value and the allowed range."""
+    """Build ``model`` from user values; pydantic's errors become one :class:`InputError` on one line that
+    names each bad field, its value and the allowed range."""
     try:
         return model(**values)
     except ValidationError as exc:
         parts = []
         for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"]) or model.__name__
-            parts.append(f"{loc}={_short(err.get('input'))}: {err['msg']}")
-        raise InputError("invalid settings: " + "; ".join(parts)) from None
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["loc"]:  # a field's own check
+                loc = ".".join(str(x) for x in err["loc"])
+                parts.append(f"{loc}={short(err.get('input'))}: {msg}")
+            else:  # a check across fields names them itself
+                parts.append(msg)
+        raise InputError(" ".join(("invalid settings: " + "; ".join(parts)).split())) from None
 
 
-def add_options(parser: argparse.ArgumentParser, model: type[BaseModel], skip: tuple[str, ...] = ()) -> None:
-    """Add one ``--option`` per schema field, with its help text and range; defaults stay None so only
-    options the user typed are passed on (the schema supplies the rest)."""
+def _range_text(f) -> str:
+    rng = []
+    for m in f.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            if getattr(m, attr, None) is not None:
+                rng.append(f"{sym}{getattr(m, attr)}")
+    return " ".join(rng)
+
+
+def add_options(parser: argparse.ArgumentParser, model: type[BaseModel], skip: tuple[str, ...] = (),
+                only: Optional[tuple[str, ...]] = None) -> None:
+    """Add one ``--option`` per schema field (or per field in ``only``), with its help text, range and
+    choices; defaults stay None so only options the user typed are passed on (the schema supplies the rest).
+    Values are checked by the schema, not argparse, so a bad one gets the schema's message naming it."""
     for name, f in model.model_fields.items():
-        if name in skip:
+        if name in skip or (only is not None and name not in only):
             continue
-        flag = "--" + name.replace("_", "-")
-        rng = []
-        for m in f.metadata:
-            for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-                if getattr(m, attr, None) is not None:
-                    rng.append(f"{sym}{getattr(m, attr)}")
         ann = f.annotation
-        typ = {int: int, float: float}.get(ann, None)
-        if typ is None and ann in (Optional[int],):
-            typ = int
+        inner = [a for a in typing.get_args(ann) if a is not type(None)] if typing.get_origin(ann) else [ann]
+        typ = inner[0] if len(inner) == 1 and inner[0] in (int, float) else str
+        extra = [_range_text(f)] if _range_text(f) else []
+        if choices(model, name):
+            extra.append("one of " + ", ".join(map(str, choices(model, name))))
+        extra.append(f"default {f.default}")
         desc = (f.description or "").replace("%", "%%")
-        help_ = f"{desc} [{' '.join(rng)}; default {f.default}]" if rng else f"{f.description} [default {f.default}]"
-        parser.add_argument(flag, dest=name, type=typ or str, default=None, help=help_)
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=typ, default=None,
+                            help=f"{desc} [{'; '.join(extra)}]")
 
 
 def picked(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
@@ -122,17 +191,27 @@ def picked(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if k in model.model_fields and v is not None}
 
 
+def _like(model: type[BaseModel], name: str, default: Any = ..., description: Optional[str] = None, **more: Any):
+    """A field with the range of ``model.name`` (so a limit is written once), and its default and
+    description unless given."""
+    f = model.model_fields[name]
+    limits = {k: getattr(m, k) for m in f.metadata for k in ("ge", "gt", "le", "lt", "max_length")
+              if getattr(m, k, None) is not None}
+    return Field(f.default if default is ... else default, description=description or f.description,
+                 **limits, **more)
+
+
 class GenerativeSettings(BaseModel):
     """Knobs of the generative engine (diffusers names). None means the model preset's default; the
     motion strength, seed, frame count and size come from :class:`RenderSettings`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _MODEL
 
-    engine: str = Field("wan-vace", pattern=r"^[a-z0-9][a-z0-9-]*$",
+    engine: str = Field("wan-vace", pattern=NAME_PATTERN, max_length=NAME_CHARS,
                         description="generative backend (see presets/models/generative.json)")
-    prompt: str = Field("", max_length=2000,
+    prompt: str = Field("", max_length=PROMPT_CHARS,
                         description="the motion in words (picks the move when no --preset), and what the generative model draws")
-    negative_prompt: str = Field("", max_length=2000, description="what the model should avoid")
+    negative_prompt: str = Field("", max_length=PROMPT_CHARS, description="what the model should avoid")
     num_inference_steps: Optional[int] = Field(None, ge=1, le=150,
                                                description="denoising steps (default: the model preset's)")
     guidance_scale: Optional[float] = Field(None, ge=1.0, le=20.0,
@@ -145,9 +224,9 @@ class GenerativeModelPreset(BaseModel):
     """A generative backend as data (presets/models/generative.json): where its weights live, its licence,
     the memory it needs and the frame counts and sizes it accepts."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _MODEL
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="backend name, kebab-case")
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_CHARS, description="backend name, kebab-case")
     label: str = Field(description="name shown to users")
     pipeline: str = Field(description="diffusers pipeline class")
     repo: str = Field(description="Hugging Face hub id (or local folder) of the pipeline")
@@ -175,7 +254,7 @@ class GenerativeModelPreset(BaseModel):
 class DepthSettings(BaseModel):
     """Edits applied to a depth map after estimation or import (relative depth: 1 = near, 0 = far)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _MODEL
 
     push: float = Field(0.0, ge=-1.0, le=1.0,
                         description="move the masked region (or everything) nearer (+) or farther (-), relative depth")
@@ -184,15 +263,12 @@ class DepthSettings(BaseModel):
     far: float = Field(0.0, ge=0.0, le=1.0, description="relative depth of the farthest point after editing (< near)")
     fatten: int = Field(0, ge=0, le=64, description="grow the near side of depth edges by this many pixels (cures halos)")
 
-    @field_validator("far")
-    @classmethod
-    def _below_near(cls, v, info):
-        near = info.data.get("near", 1.0)
-        if v >= near:
-            raise ValueError(f"far must be less than near ({near})")
-
-
-Aspect = Literal["original", "16:9", "9:16", "1:1", "4:5"]
+    @model_validator(mode="after")
+    def _far_below_near(self):
+        if self.far >= self.near:
+            raise ValueError(f"far ({self.far:g}) must be less than near ({self.near:g}); "
+                             "lower far or raise near")
+        return self
 
 
 class FinishSettings(BaseModel):
@@ -202,13 +278,13 @@ class FinishSettings(BaseModel):
     fractions of the finished frame's height, so they look the same at any resolution.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _MODEL
 
     caption: Optional[str] = Field(None, max_length=500, description="caption text (None: no caption)")
     title: Optional[str] = Field(None, max_length=200, description="title text, drawn larger (None: no title)")
-    caption_position: str = Field("bottom", pattern=r"^(top|centre|center|bottom|0?\.\d+,0?\.\d+|[01],[01])$",
+    caption_position: str = Field("bottom", pattern=_POSITION_PATTERN,
                                   description="top, centre, bottom, or x,y of the text's centre in frame fractions")
-    title_position: str = Field("top", pattern=r"^(top|centre|center|bottom|0?\.\d+,0?\.\d+|[01],[01])$",
+    title_position: str = Field("top", pattern=_POSITION_PATTERN,
                                 description="top, centre, bottom, or x,y of the title's centre in frame fractions")
     caption_size: float = Field(0.055, ge=0.02, le=0.25, description="caption font size, fraction of frame height")
     title_size: float = Field(0.09, ge=0.02, le=0.3, description="title font size, fraction of frame height")
@@ -219,13 +295,14 @@ class FinishSettings(BaseModel):
     text_fade: float = Field(0.5, ge=0.0, le=5.0, description="text fade-in and fade-out, seconds")
     text_start: float = Field(0.0, ge=0.0, le=600.0, description="when the text appears, seconds")
     text_end: Optional[float] = Field(None, gt=0.0, le=600.0, description="when the text is gone, seconds (None: the end)")
-    font: Optional[str] = Field(None, description="font file (.ttf/.otf/.ttc/.woff2) for the text (None: built-in)")
-    audio: Optional[str] = Field(None, description="sound: an audio file, a built-in bed (wind, rain, sea, pad, silence) or none")
+    font: Optional[str] = Field(None, max_length=4096, description="font file (.ttf/.otf/.ttc/.woff2) for the text (None: built-in)")
+    audio: Optional[str] = Field(None, max_length=4096, description=(
+        f"sound: an audio file, a built-in bed ({', '.join(typing.get_args(SoundBed))}) or none"))
     audio_seed: int = Field(0, ge=0, le=2**31 - 1, description="varies the built-in sound bed")
     volume: float = Field(1.0, ge=0.0, le=4.0, description="sound volume (1: as is; beds peak at -6 dBFS)")
     audio_fade_in: float = Field(0.5, ge=0.0, le=30.0, description="sound fade-in, seconds")
     audio_fade_out: float = Field(1.0, ge=0.0, le=30.0, description="sound fade-out, seconds")
-    aspect: Aspect = Field("original", description="frame shape: original, 16:9, 9:16, 1:1 or 4:5")
+    aspect: Aspect = Field("original", description=f"frame shape: {', '.join(ASPECT_RATIOS)}")
     reframe: Literal["subject", "blur"] = Field(
         "subject", description="subject: crop around the nearest subject; blur: fit whole, pad with a blurred fill")
     format: Optional[Literal["mp4", "webm", "gif"]] = Field(None, description="container (None: from the file extension)")
@@ -251,3 +328,44 @@ class FinishSettings(BaseModel):
         except ValueError:
             raise ValueError("not a colour; use #rrggbb or a CSS name such as white") from None
         return v
+
+
+def _none_is_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+class StudioRequest(BaseModel):
+    """What one click of the studio asks for: the words, the move, how many takes and how they differ, the
+    output's shape and the engine. ``Studio.generate`` validates its arguments with it and the app reads its
+    controls' ranges and choices from it; ranges shared with :class:`RenderSettings` and
+    :class:`GenerativeSettings` are read from those."""
+
+    model_config = _MODEL
+
+    prompt: Annotated[str, BeforeValidator(_none_is_empty)] = _like(
+        GenerativeSettings, "prompt", description="the motion in words (picks the move unless a preset is given)")
+    preset: Optional[str] = Field(None, max_length=NAME_CHARS,
+                                  description="camera move preset; None takes the move from the prompt")
+    strength: float = _like(RenderSettings, "strength",
+                            description="motion strength before the prompt's words scale it (0 still, 1 strong)")
+    seed: Optional[int] = _like(RenderSettings, "seed", None,
+                                "seed of the first take; None draws one (it is recorded in each take)")
+    num_takes: int = Field(1, ge=1, le=4, description="takes per click")
+    vary: Vary = Field("seed", description="how the takes differ: seeds seed, seed+1, ...; or strengths around the plan")
+    duration: Optional[float] = _like(RenderSettings, "duration", None, "video length in seconds (None: the default)")
+    fps: Optional[int] = _like(RenderSettings, "fps", None, "frames per second (None: the default)")
+    aspect: Aspect = Field("original", description=f"frame shape of the takes: {', '.join(ASPECT_RATIOS)}")
+    long_side: int = Field(960, ge=MIN_SIDE, le=MAX_SIDE, examples=[480, 640, 960, 1280, 1920],
+                           description="longest side of the takes, pixels")
+    engine: str = Field(PARALLAX, pattern=NAME_PATTERN, max_length=NAME_CHARS,
+                        description=f"{PARALLAX} (CPU, seconds), or a generative engine such as wan-vace, "
+                                    "animatediff-depth, svd (GPU and weights; falls back to parallax with the reason)")
+    negative_prompt: Annotated[str, BeforeValidator(_none_is_empty)] = _like(GenerativeSettings, "negative_prompt")
+    num_inference_steps: Optional[int] = _like(GenerativeSettings, "num_inference_steps")
+
+
+def aspect_ratio(aspect: Any) -> Optional[tuple[int, int]]:
+    """(width, height) ratio of ``aspect`` (an :data:`Aspect`, aliases accepted), None for "original";
+    InputError naming the choices otherwise."""
+    aspect = validate(StudioRequest, aspect=aspect).aspect
+    return ASPECT_RATIOS[aspect]

@@ -41,8 +41,8 @@ GIF_RATES = (10, 20, 25, 50)
 MP4_PARAMS = ["-crf", "20", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
 WEBM_PARAMS = ["-crf", "32", "-b:v", "0", "-pix_fmt", "yuv420p", "-deadline", "realtime", "-cpu-used", "8",
                "-row-mt", "1"]
-#: Longest text accepted on the command line before pydantic sees it (keeps the error one line).
-MAX_TEXT_CHARS = {"caption": 500, "title": 200}
+#: Longest text accepted (the schema's), checked on the command line with a message in its own words.
+MAX_TEXT_CHARS = {name: schema.bound(FinishSettings, name, "max_length") for name in ("caption", "title")}
 
 Progress = Callable[[float, str], None]
 VideoSource = Union[str, os.PathLike, np.ndarray]

@@ -11,8 +11,7 @@ from typing import Optional
 import numpy as np
 
 from pipelines.core.errors import InputError
-
-ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5}
+from pipelines.core.schema import aspect_ratio
 
 
 def _even(v: float) -> int:
@@ -80,7 +79,7 @@ class Reframe:
 
 def plan_reframe(src_size: tuple[int, int], aspect: str, mode: str,
                  depth: Optional[np.ndarray] = None, notices: Optional[list[str]] = None) -> Reframe:
-    """Plan the reframe of (width, height) frames to ``aspect`` ("original" or a key of ASPECTS).
+    """Plan the reframe of (width, height) frames to ``aspect`` (a :data:`pipelines.core.schema.Aspect`).
 
     mode "subject": the largest crop of that aspect, centred on :func:`subject_centre` (frame centre
     when ``depth`` is None, with a notice), kept inside the frame and fixed for the whole take, so
@@ -89,12 +88,11 @@ def plan_reframe(src_size: tuple[int, int], aspect: str, mode: str,
     for 9:16) and shows the whole frame, scaled to fit, over a blurred fill.
     """
     sw, sh = src_size
-    if aspect == "original":
+    ratio = aspect_ratio(aspect)
+    if ratio is None:  # "original"
         ew, eh = _even(sw), _even(sh)
         return Reframe("none", src_size, (ew, eh), (0, 0, ew, eh))
-    if aspect not in ASPECTS:
-        raise InputError(f"aspect {aspect!r} unknown; use original, {', '.join(ASPECTS)}")
-    a = ASPECTS[aspect]
+    a = ratio[0] / ratio[1]
     if mode == "subject":
         cw, ch = (_even(sh * a), _even(sh)) if sw / sh > a else (_even(sw), _even(sw / a))
         cw, ch = min(cw, _even(sw)), min(ch, _even(sh))

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import math
 import os
+import typing
 from pathlib import Path
 
 import numpy as np
 
 from pipelines.core.errors import InputError
+from pipelines.core.schema import SoundBed
 
 #: One sample rate for everything: Opus (WebM) only takes 48 kHz, and AAC is happy with it.
 RATE = 48_000
 #: Built-in beds, synthesised in code. "silence" writes a silent track (some sites want one).
-SOUND_BEDS = ("wind", "rain", "sea", "pad", "silence")
+SOUND_BEDS: tuple[str, ...] = typing.get_args(SoundBed)
 #: A file whose peak stays below this (about -80 dBFS) is treated as silent.
 SILENT_PEAK = 1e-4
 #: Files longer than this get a notice (only the first seconds are decoded, so length costs nothing).

@@ -80,8 +80,8 @@ BACKENDS: tuple[str, ...] = tuple(list_backends())
 
 def get_preset(backend: str) -> GenerativeModelPreset:
     presets = _presets()
-    if backend not in presets:
-        raise InputError(f"generative engine {backend!r} is unknown; choose one of: {', '.join(presets)}")
+    if not isinstance(backend, str) or backend not in presets:
+        raise InputError(f"generative engine {schema.short(backend)} is unknown; choose one of: {', '.join(presets)}")
     return presets[backend]
 
 

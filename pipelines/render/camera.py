@@ -163,8 +163,8 @@ def list_presets() -> list[str]:
 
 def get_preset(name: str) -> schema.CameraPreset:
     presets = _presets()
-    if name not in presets:
-        raise InputError(f"unknown preset {name!r}; choose one of: {', '.join(presets)}")
+    if not isinstance(name, str) or name not in presets:
+        raise InputError(f"unknown preset {schema.short(name)}; choose one of: {', '.join(presets)}")
     return presets[name]
 
 

@@ -9,25 +9,19 @@ import numpy as np
 
 from pipelines.core import photo as photo_io
 from pipelines.depth import DepthMap
-from pipelines.core.errors import InputError
-from pipelines.core.schema import RenderSettings, bound
+from pipelines.core.schema import ASPECT_RATIOS, StudioRequest, validate
 
-#: Aspect choices, width:height. "photo" keeps the photo's own aspect.
-ASPECTS: dict[str, Optional[tuple[int, int]]] = {"photo": None, "16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1),
-                                                "4:5": (4, 5)}
+#: Aspect choices, width:height (the schema's); "original" keeps the photo's own aspect.
+ASPECTS: dict[str, Optional[tuple[int, int]]] = ASPECT_RATIOS
 
 
 def output_size(photo_size: tuple[int, int], aspect: str, long_side: int) -> tuple[int, int]:
-    """(width, height) of the output: ``aspect`` ("photo", "16:9", ...) with the longer side ``long_side``
-    pixels, both even (H.264 yuv420p needs even sizes)."""
-    if aspect not in ASPECTS:
-        raise InputError(f"aspect must be one of {list(ASPECTS)}, got {aspect!r}")
-    lo = max(bound(RenderSettings, "width", "ge"), bound(RenderSettings, "height", "ge"))
-    hi = min(bound(RenderSettings, "width", "le"), bound(RenderSettings, "height", "le"))
-    if not isinstance(long_side, (int, float)) or not lo <= long_side <= hi:
-        raise InputError(f"output size (long side) must be {lo}..{hi} pixels, got {long_side!r}")
-    aw, ah = ASPECTS[aspect] or photo_size
-    scale = float(long_side) / max(aw, ah)
+    """(width, height) of the output: ``aspect`` ("original", "16:9", ...; see
+    :data:`pipelines.core.schema.Aspect`) with the longer side ``long_side`` pixels, both even (H.264
+    yuv420p needs even sizes). Both are checked against :class:`StudioRequest`."""
+    request = validate(StudioRequest, aspect=aspect, long_side=long_side)
+    aw, ah = ASPECT_RATIOS[request.aspect] or photo_size
+    scale = float(request.long_side) / max(aw, ah)
     w, h = aw * scale, ah * scale
 
     def even(x: float) -> int:

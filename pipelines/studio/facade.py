@@ -27,7 +27,7 @@ import numpy as np
 from pipelines.core import photo as photo_io
 from pipelines.core.errors import GenerationCancelled, InputError
 from pipelines.core.recipe import DepthSource, Recipe, Source
-from pipelines.core.schema import FinishSettings, GenerativeSettings, RenderSettings, validate
+from pipelines.core.schema import FinishSettings, GenerativeSettings, RenderSettings, StudioRequest, short, validate
 from pipelines.render.framing import crop_box, output_size
 from pipelines.render.take import depth_sha256
 from pipelines.studio import prompt as prompts
@@ -143,7 +143,7 @@ class Studio:
         if not preset:
             return plan
         if names is not None and preset not in names:
-            raise InputError(f"preset {preset!r} is unknown; choose one of {', '.join(names)}")
+            raise InputError(f"preset {short(preset)} is unknown; choose one of {', '.join(names)}")
         why = f"Preset {preset} chosen by hand; " + plan.explanation[0].lower() + plan.explanation[1:]
         return prompts.MotionPlan(preset, plan.strength, prompts.plan_label(preset, plan.strength), why,
                                   plan.words, False)
@@ -158,19 +158,21 @@ class Studio:
     def iter_generate(self, photo: photo_io.PhotoLike | photo_io.Photo | None, prompt: str = "",
                       preset: Optional[str] = None, strength: float = prompts.DEFAULT_STRENGTH,
                       seed: Optional[int] = None, num_takes: int = 1, vary: str = "seed",
-                      duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "photo",
+                      duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "original",
                       long_side: int = 960, engine: str = PARALLAX, negative_prompt: str = "",
                       num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
                       cancel: Optional[threading.Event] = None) -> Iterator[StudioResult]:
         """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes, yielding a StudioResult
         once the settings are checked (no takes yet) and again as each take is ready (its ``takes`` grow to
-        ``planned``), so the first take can be watched while the others render. Bad values raise before
-        anything is yielded or rendered.
+        ``planned``), so the first take can be watched while the others render. Bad values raise an
+        InputError naming the field (the ranges and choices of :class:`StudioRequest`) before anything is
+        yielded or rendered.
 
         preset: a camera preset name, or None to take the move from the prompt (the prompt's strength
             words still apply to ``strength``).
         seed: None draws a random seed (it is recorded in each take).
-        aspect / long_side: output aspect ("photo", "16:9", "9:16", "1:1", "4:5") and longest side in px.
+        aspect / long_side: output aspect ("original", "16:9", "9:16", "1:1", "4:5"; "photo" is accepted
+            for "original") and longest side in px.
         duration / fps: None uses the schema defaults.
         engine: "parallax" (default), or a generative backend (see :func:`engines`) that redraws each
             parallax take, steered by ``prompt`` and ``negative_prompt``; where it cannot run, the parallax
@@ -185,12 +187,17 @@ class Studio:
 
         # 1. Validate everything before any heavy work, so bad values fail fast and clearly
         photo_obj = photo if isinstance(photo, photo_io.Photo) else self.load(photo)
-        plan = self.plan(prompt, preset, strength)
-        size = output_size(photo_obj.size, aspect, long_side)
-        timing = {k: v for k, v in (("duration", duration), ("fps", fps)) if v is not None}
-        seed = random_seed() if seed is None else seed
-        settings = take_settings(plan, num_takes, seed, vary, width=size[0], height=size[1], **timing)
-        gen = self._generative_settings(engine, prompt, negative_prompt, num_inference_steps)
+        req = validate(StudioRequest, prompt=prompt, preset=preset, strength=strength, seed=seed,
+                       num_takes=num_takes, vary=vary, duration=duration, fps=fps, aspect=aspect,
+                       long_side=long_side, engine=PARALLAX if engine in (None, "") else engine,
+                       negative_prompt=negative_prompt, num_inference_steps=num_inference_steps)
+        num_takes, prompt = req.num_takes, req.prompt
+        plan = self.plan(prompt, req.preset, req.strength)
+        size = output_size(photo_obj.size, req.aspect, req.long_side)
+        timing = {k: v for k, v in (("duration", req.duration), ("fps", req.fps)) if v is not None}
+        seed = random_seed() if req.seed is None else req.seed
+        settings = take_settings(plan, num_takes, seed, req.vary, width=size[0], height=size[1], **timing)
+        gen = self._generative_settings(req.engine, prompt, req.negative_prompt, req.num_inference_steps)
         secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.photos.is_prepared(photo_obj))
         say(0.0, f"About {secs:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
 

@@ -27,14 +27,15 @@ import re
 from dataclasses import dataclass, field
 
 from pipelines.core.errors import InputError
+from pipelines.core.schema import PROMPT_CHARS, RenderSettings, short
 
 #: The move used when the prompt names none: the most forgiving one on any photo.
 DEFAULT_PRESET = "dolly-in"
-#: Strength used when neither the caller nor the words say otherwise (schema default).
-DEFAULT_STRENGTH = 0.5
+#: Strength used when neither the caller nor the words say otherwise (the schema's default).
+DEFAULT_STRENGTH = RenderSettings.model_fields["strength"].default
 
-#: Longest prompt accepted; longer text is almost certainly a paste accident.
-MAX_PROMPT_CHARS = 2000
+#: Longest prompt accepted (the schema's); longer text is almost certainly a paste accident.
+MAX_PROMPT_CHARS = PROMPT_CHARS
 
 # (preset, regex) in priority order. Strong phrases name a move; a later rule only wins if no earlier
 # one matched. Verbs allow inflections ("pushing", "pulls", "slides").
@@ -187,7 +188,7 @@ def parse_prompt(prompt: str | None, base_strength: float = DEFAULT_STRENGTH,
     if len(prompt) > MAX_PROMPT_CHARS:
         raise InputError(f"prompt is {len(prompt)} characters; keep it under {MAX_PROMPT_CHARS}")
     if not (isinstance(base_strength, (int, float)) and 0.0 <= float(base_strength) <= 1.0):
-        raise InputError(f"strength must be a number in 0..1, got {base_strength!r}")
+        raise InputError(f"strength must be a number in 0..1, got {short(base_strength)}")
     available = frozenset(presets) if presets is not None else None
     if available is not None and default_preset not in available:
         raise InputError(f"default preset {default_preset!r} is not one of {sorted(available)}")

@@ -9,9 +9,10 @@ from pipelines.core.photo import Photo
 from pipelines.depth import DepthMap
 from pipelines.render.take import Take, render_take
 
-#: The default engine: the CPU parallax renderer. The others are the generative backends
-#: (presets/models/generative.json), which redraw the parallax take on a GPU.
-PARALLAX = "parallax"
+from pipelines.core.schema import PARALLAX  # noqa: F401  (re-exported)
+
+# PARALLAX (the schema's) is the default engine: the CPU parallax renderer. The others are the generative
+# backends (presets/models/generative.json), which redraw the parallax take on a GPU.
 
 
 def estimate_depth(photo: Photo) -> DepthMap:

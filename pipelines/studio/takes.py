@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import secrets
 import threading
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from pipelines.studio import prompt as prompts
-from pipelines.core.errors import InputError
-from pipelines.core.schema import RenderSettings, bound, validate
+from pipelines.core.schema import RenderSettings, StudioRequest, bound, choices, validate
 
-#: How the takes of one click differ.
-VARY = ("seed", "strength")
-MAX_TAKES = 4
+#: How the takes of one click differ, and how many one click makes (the schema's).
+VARY = tuple(choices(StudioRequest, "vary"))
+MAX_TAKES = bound(StudioRequest, "num_takes", "le")
 #: Strength spread of a strength sweep around the planned strength (takes span plan +- this).
 SWEEP_HALF_WIDTH = 0.25
 
@@ -26,15 +25,15 @@ DEPTH_SECONDS = 1.5
 TAKE_OVERHEAD_SECONDS = 0.3
 
 
-def take_settings(plan: prompts.MotionPlan, num_takes: int, seed: int, vary: str, **timing: Any
+def take_settings(plan: prompts.MotionPlan, num_takes: int, seed: Optional[int], vary: str, **timing: Any
                   ) -> list[RenderSettings]:
     """The settings of each take: ``vary="seed"`` gives seeds seed, seed+1, ...; ``vary="strength"`` keeps
-    the seed and spreads strength evenly over plan.strength +- SWEEP_HALF_WIDTH (clipped to 0..1).
+    the seed and spreads strength evenly over plan.strength +- SWEEP_HALF_WIDTH (clipped to 0..1); a seed of
+    None draws one. ``num_takes``, ``vary`` and ``seed`` are checked against :class:`StudioRequest`.
     ``timing`` holds the other RenderSettings fields (duration, fps, width, height, fov_deg)."""
-    if not isinstance(num_takes, int) or isinstance(num_takes, bool) or not 1 <= num_takes <= MAX_TAKES:
-        raise InputError(f"number of takes must be 1..{MAX_TAKES}, got {num_takes!r}")
-    if vary not in VARY:
-        raise InputError(f"vary must be one of {list(VARY)}, got {vary!r}")
+    request = validate(StudioRequest, num_takes=num_takes, vary=vary, seed=seed)
+    num_takes, vary = request.num_takes, request.vary
+    seed = random_seed() if request.seed is None else request.seed
     seed_hi = bound(RenderSettings, "seed", "le")
     if vary == "strength" and num_takes > 1:
         lo = max(0.0, plan.strength - SWEEP_HALF_WIDTH)
@@ -43,7 +42,7 @@ def take_settings(plan: prompts.MotionPlan, num_takes: int, seed: int, vary: str
         seeds = [seed] * num_takes
     else:
         strengths = [plan.strength] * num_takes
-        # wrap past the top only; a negative seed stays negative so the schema rejects it by name
+        # past the top the series wraps to 0
         seeds = [seed + i if seed + i <= seed_hi else seed + i - seed_hi - 1 for i in range(num_takes)]
     return [validate(RenderSettings, preset=plan.preset, strength=s, seed=sd, **timing)
             for s, sd in zip(strengths, seeds)]

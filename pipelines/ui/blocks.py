@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Optional
 
 from pipelines import studio as studio_api
-from pipelines.core.schema import GenerativeSettings, RenderSettings, bound
-from pipelines.ui.controls import slider
+from pipelines.core.schema import RenderSettings, StudioRequest, bound
+from pipelines.ui.controls import choices, default, examples, slider
 from pipelines.ui.finish_panel import finish_panel, preview_slots
 from pipelines.ui.handlers import (FROM_PROMPT, Runs, describe_plan, engine_note, estimate_text, keep_take,
                                    recipe_controls, take_slots)
 
-#: Output sizes offered (longest side, px); the schema's width/height bounds are checked in the studio.
-LONG_SIDES = (480, 640, 960, 1280, 1920)
+#: Output sizes offered (longest side, px): the schema's examples; its bounds are checked in the studio.
+LONG_SIDES = tuple(examples("long_side"))
 #: Renders running at once (the rest wait in the queue); the machine has few cores.
 CONCURRENCY = int(os.environ.get("STUDIO_CONCURRENCY", "2"))
 #: scikit-image sample photos offered as one-click examples: (loader name, file name, label).
@@ -53,7 +53,7 @@ def _photo_and_words(studio: studio_api.Studio) -> dict:
             photo = gr.Image(label="Photo", type="filepath", sources=["upload", "clipboard", "webcam"],
                              height=320, elem_id="photo")
             prompt = gr.Textbox(label="Describe the motion", placeholder="slow push in toward the mountain",
-                                lines=1, elem_id="prompt")
+                                lines=1, elem_id="prompt", max_length=bound(StudioRequest, "prompt", "max_length"))
             plan_md = gr.Markdown(describe_plan(studio, "", FROM_PROMPT,
                                                 RenderSettings.model_fields["strength"].default), elem_id="plan")
         with gr.Column(scale=1):
@@ -80,13 +80,15 @@ def _settings(studio: studio_api.Studio) -> dict:
                                  label="Seed")
                 random_seed = gr.Checkbox(value=False, label="Random seed")
         with gr.Row():
-            num_takes = gr.Slider(1, studio_api.MAX_TAKES, value=2, step=1, label="Takes", elem_id="takes")
-            vary = gr.Radio(list(studio_api.VARY), value="seed", label="Takes differ by")
+            num_takes = slider("num_takes", StudioRequest, value=2, step=1, label="Takes", elem_id="takes")
+            vary = gr.Radio(choices("vary", StudioRequest), value=default("vary", StudioRequest),
+                            label="Takes differ by", elem_id="vary")
             duration = slider("duration", step=0.1, label="Duration (s)", elem_id="duration")
             fps = slider("fps", step=1, label="Frames per second", elem_id="fps")
         with gr.Row():
-            aspect = gr.Radio(list(studio_api.ASPECTS), value="16:9", label="Aspect")
-            long_side = gr.Dropdown(list(LONG_SIDES), value=960, label="Size (longest side, px)",
+            aspect = gr.Radio(choices("aspect", StudioRequest), value="16:9", label="Aspect", elem_id="aspect")
+            long_side = gr.Dropdown(list(LONG_SIDES), value=default("long_side", StudioRequest),
+                                    label="Size (longest side, px)", elem_id="long-side",
                                     allow_custom_value=True)  # a loaded recipe may use another size
         with gr.Row():
             engine = gr.Dropdown(studio_api.engines(), value=studio_api.PARALLAX, label="Engine",
@@ -94,7 +96,7 @@ def _settings(studio: studio_api.Studio) -> dict:
             with gr.Column(scale=2):
                 engine_md = gr.Markdown(engine_note(studio, studio_api.PARALLAX), elem_id="engine-note")
                 negative_prompt = gr.Textbox(label="Negative prompt (what the model should avoid)", lines=1,
-                                             max_length=bound(GenerativeSettings, "negative_prompt", "max_length"),
+                                             max_length=bound(StudioRequest, "negative_prompt", "max_length"),
                                              visible=False, elem_id="negative-prompt")
     return dict(preset=preset, strength=strength, seed=seed, random_seed=random_seed, num_takes=num_takes,
                 vary=vary, duration=duration, fps=fps, aspect=aspect, long_side=long_side, engine=engine,
@@ -148,7 +150,9 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
         for i, keep in enumerate(ui["keeps"]):
             keep.click(functools.partial(keep_take, studio, i), [ui["take_paths"], ui["kept_paths"]],
                        [ui["kept_paths"], ui["kept"], finish_take, panel], api_name=f"keep_take_{i + 1}", queue=False)
-        finish_button.click(runs.finish, finish_inputs, finish_outputs, api_name="finish",
+        # No preprocessing: every value reaches the handler and the schema, which name a bad one (Gradio's
+        # own range and choice checks do not say which control was wrong).
+        finish_button.click(runs.finish, finish_inputs, finish_outputs, api_name="finish", preprocess=False,
                             concurrency_limit=CONCURRENCY, concurrency_id="render"
                             ).then(preview_slots, finish_outputs[2], finish_outputs[:2], api_visibility="private",
                                    queue=False, show_progress="hidden")
@@ -166,10 +170,12 @@ def _wire_generate(studio: studio_api.Studio, demo, ui: dict, runs: Runs) -> Non
           show_progress="hidden", trigger_mode="always_last")  # the latest values win, never a stale reply
     words = [ui["prompt"], ui["preset"], ui["strength"]]
     gr.on([c.change for c in words], functools.partial(describe_plan, studio), words, ui["plan_md"],
-          api_name="plan", queue=False, show_progress="hidden", trigger_mode="always_last")
+          api_name="plan", queue=False, show_progress="hidden", trigger_mode="always_last",
+          preprocess=False)  # the handler names a bad value (Gradio's own range check does not)
     ui["engine"].change(lambda e: (engine_note(studio, e), gr.Textbox(visible=e != studio_api.PARALLAX)),
                         ui["engine"], [ui["engine_md"], ui["negative_prompt"]], api_name="engine_status",
-                        queue=False, show_progress="hidden")
+                        queue=False, show_progress="hidden",
+                        preprocess=False)  # an unknown engine gets the note that names it, not a choice error
     ui["go"].click(runs.generate, [ui[k] for k in GENERATE_INPUTS],
                    [*ui["videos"], ui["depth_img"], ui["plan_md"], ui["status_md"], ui["recipes"], ui["take_paths"]],
                    api_name="generate", preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render",

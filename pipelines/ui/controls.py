@@ -2,6 +2,7 @@
 a limit or a vocabulary; :mod:`pipelines.core.schema` is the single source."""
 from __future__ import annotations
 
+from pipelines.core import schema
 from pipelines.core.schema import FinishSettings, RenderSettings, bound
 
 
@@ -16,10 +17,14 @@ def slider(name: str, model=RenderSettings, **kwargs):
 
 def choices(name: str, model=FinishSettings) -> list[str]:
     """The allowed values of a Literal field of the schema (e.g. FinishSettings.aspect)."""
-    import typing
+    return schema.choices(model, name)
 
-    ann = model.model_fields[name].annotation
-    args = [a for a in typing.get_args(ann) if a is not type(None)]
-    if len(args) == 1 and typing.get_origin(args[0]) is typing.Literal:  # Optional[Literal[...]]
-        args = list(typing.get_args(args[0]))
-    return list(args)
+
+def examples(name: str, model=schema.StudioRequest) -> list:
+    """The values a field suggests (e.g. StudioRequest.long_side: the offered output sizes)."""
+    return schema.examples(model, name)
+
+
+def default(name: str, model=FinishSettings):
+    """The schema's default of a field (what a blank control means)."""
+    return model.model_fields[name].default

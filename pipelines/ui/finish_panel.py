@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Optional
 
 from pipelines import studio as studio_api
-from pipelines.core.schema import FinishSettings, bound
-from pipelines.ui.controls import choices, slider
+from pipelines.core.schema import TEXT_POSITIONS, FinishSettings, bound
+from pipelines.ui.controls import choices, default, slider
 from pipelines.ui.handlers import MY_AUDIO, SOUND_CHOICES
 
 AUDIO_TYPES = [".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"]
@@ -23,12 +23,12 @@ def finish_panel(studio: studio_api.Studio, kept_state):
             # Custom values pass, so a wrong name gets the handler's message (which lists the kept takes).
             take = gr.Dropdown([], label="Take to finish", elem_id="finish-take", allow_custom_value=True,
                                info="empty: the take kept last")
-            aspect = gr.Radio(choices("aspect"), value="original", label="Aspect", elem_id="finish-aspect")
+            aspect = gr.Radio(choices("aspect"), value=default("aspect"), label="Aspect", elem_id="finish-aspect")
         with gr.Row():
             caption = gr.Textbox(label="Caption", max_length=text_limit["caption"], elem_id="finish-caption",
                                  placeholder="Golden hour")
             title = gr.Textbox(label="Title", max_length=text_limit["title"], elem_id="finish-title")
-            position = gr.Radio(["top", "centre", "bottom"], value="bottom", label="Caption position")
+            position = gr.Radio(list(TEXT_POSITIONS), value=default("caption_position"), label="Caption position")
         with gr.Row():
             sound = gr.Dropdown(list(SOUND_CHOICES), value="none", label="Sound", elem_id="finish-sound",
                                 info="a built-in bed (made from a seed, no downloads) or your own file")
@@ -36,10 +36,10 @@ def finish_panel(studio: studio_api.Studio, kept_state):
                                  elem_id="finish-audio")
             volume = slider("volume", FinishSettings, step=0.05, label="Volume")
         with gr.Row():
-            reframe = gr.Radio(choices("reframe"), value="subject", label="Reframe",
+            reframe = gr.Radio(choices("reframe"), value=default("reframe"), label="Reframe",
                                info=FinishSettings.model_fields["reframe"].description)
             fmt = gr.Radio(choices("format"), value="mp4", label="Format", elem_id="finish-format")
-            loop = gr.Radio(choices("loop"), value="none", label="Loop", elem_id="finish-loop",
+            loop = gr.Radio(choices("loop"), value=default("loop"), label="Loop", elem_id="finish-loop",
                             info=FinishSettings.model_fields["loop"].description)
         button = gr.Button("Finish", variant="primary", elem_id="finish-button")
         status = gr.Markdown(elem_id="finish-status")

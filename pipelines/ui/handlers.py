@@ -10,14 +10,16 @@ from typing import Any, Optional
 
 from pipelines import studio as studio_api
 from pipelines.core.errors import InputError, StudioError
+from pipelines.core.schema import FinishSettings, short
+from pipelines.finish.sound import SOUND_BEDS
 
 #: The preset dropdown's first choice: take the camera move from the prompt.
 FROM_PROMPT = "from the prompt"
 
 MY_AUDIO = "my audio file"
-#: The finishing panel's sound choices: none, the built-in beds, or the user's own file.
-SOUND_CHOICES = ("none", "wind", "rain", "sea", "pad", MY_AUDIO)
-#: Audio files the finishing panel accepts (ffmpeg reads them all).
+#: The finishing panel's sound choices: none, the built-in beds (but "silence", which "none" covers for
+#: the page), or the user's own file.
+SOUND_CHOICES = ("none", *(bed for bed in SOUND_BEDS if bed != "silence"), MY_AUDIO)
 
 
 def _error(exc: Exception):
@@ -27,19 +29,35 @@ def _error(exc: Exception):
 
 
 def _photo_source(payload: Any) -> Any:
-    """The upload as the studio reads it. The generate event skips Gradio's own image preprocessing
-    (which opens the file with Pillow and fails on broken files with an unhelpful message), so the raw
-    file reference arrives here: a dict with ``path`` (upload) or a ``data:`` URL (paste), or a path."""
+    """The upload as the studio reads it. The generate and finish events skip Gradio's own preprocessing
+    (which opens an image with Pillow and fails on broken files with an unhelpful message, and refuses
+    values outside a control's range without naming the control), so the raw file reference arrives here:
+    a dict with ``path`` (upload) or a ``data:`` URL (paste), or a path."""
     if payload is None:
         return None
     if isinstance(payload, dict):
         if payload.get("path"):
             return payload["path"]
         url = payload.get("url") or ""
-        if url.startswith("data:") and "," in url:
-            return base64.b64decode(url.split(",", 1)[1])
+        if isinstance(url, str) and url.startswith("data:") and "," in url:
+            try:
+                return base64.b64decode(url.split(",", 1)[1], validate=True)
+            except ValueError:
+                raise InputError("the pasted image is not valid base64 data; paste or upload it again") from None
         return None
     return payload
+
+
+def _text(value: Any) -> Any:
+    """A text box's value: stripped, None when blank; anything else goes on to the schema, which names it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The values the page or an API call set: blanks are left to the schema's defaults."""
+    return {k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())}
 
 
 def _int(value: Any, name: str) -> int:
@@ -146,15 +164,14 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
     if progress is None:
         progress = gr.Progress()
     try:
-        n = _int(num_takes, "number of takes")
+        if not random_seed and seed in (None, ""):
+            raise InputError("seed is empty; type a seed or tick Random seed")
+        # Values go to the studio as they came: its schema (StudioRequest) checks and names each one.
         results = studio.iter_generate(
-            _photo_source(photo), prompt=prompt or "",
-            preset=None if (not preset or preset == FROM_PROMPT) else preset,
-            strength=_num(strength, "strength"), seed=None if random_seed else _int(seed, "seed"),
-            num_takes=n, vary=vary or "seed", duration=_num(duration, "duration"), fps=_int(fps, "fps"),
-            aspect=aspect or "photo", long_side=_int(long_side, "output size"),
-            engine=engine or studio_api.PARALLAX, negative_prompt=negative_prompt or "",
-            progress=_throttled(progress), cancel=cancel)
+            _photo_source(photo), progress=_throttled(progress), cancel=cancel,
+            preset=None if preset in (None, "", FROM_PROMPT) else preset, seed=None if random_seed else seed,
+            **_given(prompt=prompt, strength=strength, num_takes=num_takes, vary=vary, duration=duration, fps=fps,
+                     aspect=aspect, long_side=long_side, engine=engine, negative_prompt=negative_prompt))
         for result in results:
             yield _outputs(result)
     except StudioError as exc:
@@ -248,18 +265,22 @@ def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[l
         raise gr.Error("keep a take first (the Keep button under it), then finish it", title="Nothing to finish")
     labels = kept_labels(kept)
     if take and take not in labels:
-        raise gr.Error(f"{take!r} is not one of your kept takes; choose one of: {', '.join(labels)}",
+        raise gr.Error(f"take {short(take)} is not one of your kept takes; choose one of: {', '.join(labels)}",
                        title="Cannot finish")
     path = kept[labels.index(take)] if take else kept[-1]  # no choice: the take kept last
+    sound = "none" if sound in (None, "") else sound
+    if sound not in ("none", *SOUND_BEDS, MY_AUDIO):
+        raise gr.Error(f"sound={short(sound)}: choose one of {', '.join(SOUND_CHOICES)}", title="Cannot finish")
+    audio_file = _photo_source(audio_file)  # the raw upload (the finish event skips preprocessing)
     if sound == MY_AUDIO and not audio_file:
         raise gr.Error("upload an audio file (wav, mp3, m4a, ogg), or choose a built-in sound", title="No audio file")
-    audio = audio_file if sound == MY_AUDIO else (None if sound in (None, "", "none") else sound)
+    audio = audio_file if sound == MY_AUDIO else (None if sound == "none" else sound)
     try:
-        result = studio.finish(path, caption=(caption or "").strip() or None, title=(title or "").strip() or None,
-                               caption_position=caption_position or "bottom", audio=audio,
-                               volume=_num(volume, "volume"), aspect=aspect or "original",
-                               reframe=reframe or "subject", format=fmt or "mp4", loop=loop or "none",
-                               progress=_throttled(progress))
+        # Values go to the studio as they came: its schema (FinishSettings) checks and names each one.
+        result = studio.finish(path, caption=_text(caption), title=_text(title), audio=audio,
+                               progress=_throttled(progress),
+                               **_given(caption_position=caption_position, volume=volume, aspect=aspect,
+                                        reframe=reframe, format=fmt or "mp4", loop=loop))
     except StudioError as exc:
         raise gr.Error(f"{exc}. Your kept takes are unchanged.", title="Cannot finish") from None
     path = result.path
@@ -290,8 +311,8 @@ def recipe_controls(studio: studio_api.Studio, path: Optional[str]) -> tuple:
         if strength is None or studio.plan(words, s.preset, strength).strength != s.strength:
             words, strength = "", s.strength
         size = (s.width, s.height)
-        aspect = next((name for name in studio_api.ASPECTS
-                       if name != "photo" and studio_api.output_size(size, name, max(size)) == size), "photo")
+        aspect = next((name for name, ratio in studio_api.ASPECTS.items()
+                       if ratio is not None and studio_api.output_size(size, name, max(size)) == size), "original")
     except StudioError as exc:
         raise gr.Error(str(exc), title="Cannot load this recipe") from None
     gen = rec.generative
@@ -300,6 +321,10 @@ def recipe_controls(studio: studio_api.Studio, path: Optional[str]) -> tuple:
               f"(pixels sha256 {src.photo_sha256[:12]}...) and Generate to render the same take again.")
     return (words, s.preset, strength, s.seed, False, 1, "seed", s.duration, s.fps, aspect, max(s.width, s.height),
             gen.engine if gen else studio_api.PARALLAX, gen.negative_prompt if gen else "", status)
+
+
+def _finish_default(name: str):
+    return FinishSettings.model_fields[name].default
 
 
 class Runs:
@@ -333,8 +358,9 @@ class Runs:
             cancel.set()
             return "Stopping: the takes made so far are delivered."
 
-        def finish(take=None, kept=None, caption=None, title=None, caption_position="bottom", sound="none",
-                   audio_file=None, volume=1.0, aspect="original", reframe="subject", format="mp4", loop="none",
+        def finish(take=None, kept=None, caption=None, title=None, caption_position=_finish_default("caption_position"),
+                   sound="none", audio_file=None, volume=_finish_default("volume"), aspect=_finish_default("aspect"),
+                   reframe=_finish_default("reframe"), format="mp4", loop=_finish_default("loop"),
                    progress=gr.Progress()):
             return finish_kept(studio, take, kept, caption, title, caption_position, sound, audio_file, volume,
                                aspect, reframe, format, loop, progress=progress)

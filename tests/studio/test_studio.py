@@ -26,7 +26,8 @@ def studio(tmp_path, depth_fn):
 
 
 @pytest.mark.parametrize("aspect, size", [("16:9", (960, 540)), ("9:16", (540, 960)), ("1:1", (960, 960)),
-                                          ("4:5", (768, 960)), ("photo", (960, 640))])
+                                          ("4:5", (768, 960)), ("original", (960, 640)),
+                                          ("photo", (960, 640))])  # "photo": the old name, still accepted
 def test_output_size(aspect, size):
     assert st.output_size((600, 400), aspect, 960) == size
 
@@ -174,12 +175,12 @@ def test_error_unknown_aspect(studio, astronaut):
 
 
 def test_error_size_out_of_range(studio, astronaut):
-    with pytest.raises(InputError, match="long side"):
+    with pytest.raises(InputError, match="long_side"):
         studio.generate(astronaut, long_side=100000)
 
 
 def test_error_takes_out_of_range(studio, astronaut):
-    with pytest.raises(InputError, match="number of takes"):
+    with pytest.raises(InputError, match="num_takes"):
         studio.generate(astronaut, num_takes=5)
 
 
