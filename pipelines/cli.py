@@ -127,12 +127,17 @@ def _run_render(args) -> int:
     finishing = finish.settings_from_args(args, out_path=args.output)  # bad text/audio fail before rendering
     if finishing is not None and not args.output:
         raise InputError("captions, sound, aspect and loop need a video to finish: add -o out.mp4")
+    # The generative knobs are checked even for the parallax engine: a bad value is an error, not ignored.
+    knobs = {k: v for k, v in schema.picked(args, schema.GenerativeSettings).items() if k != "engine"}
+    gen = schema.validate(schema.GenerativeSettings, **knobs,
+                          **({} if args.engine == schema.PARALLAX else {"engine": args.engine}))
     redraw = None
-    if args.engine != "parallax":
+    if args.engine != schema.PARALLAX:
+        from pipelines.generative import engine as generative
         from pipelines.generative.redraw import Redraw
 
-        redraw = Redraw(schema.validate(schema.GenerativeSettings,
-                                        **{**schema.picked(args, schema.GenerativeSettings), "engine": args.engine}))
+        generative.get_preset(args.engine)  # unknown names fail before any work
+        redraw = Redraw(gen)
         if not args.output:
             raise InputError(f"--engine {args.engine} writes a video: give -o take.mp4")
     # 2. Depth: the file given, or estimated

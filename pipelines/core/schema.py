@@ -369,3 +369,15 @@ def aspect_ratio(aspect: Any) -> Optional[tuple[int, int]]:
     InputError naming the choices otherwise."""
     aspect = validate(StudioRequest, aspect=aspect).aspect
     return ASPECT_RATIOS[aspect]
+
+
+def as_model(model: type[BaseModel], value: Any, what: str = "settings") -> BaseModel:
+    """``value`` as a ``model``: the model itself, or a mapping of its fields (validated, so a bad field is
+    named); anything else is an InputError."""
+    if isinstance(value, model):
+        return value
+    if isinstance(value, typing.Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise InputError(f"{what} keys must be field names of {model.__name__}, got {short(list(value))}")
+        return validate(model, **value)
+    raise InputError(f"{what} must be a {model.__name__} or a dict of its fields, got {type(value).__name__}")

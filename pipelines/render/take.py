@@ -23,7 +23,7 @@ from pipelines import __version__
 from pipelines.core.errors import GenerationCancelled, InputError
 from pipelines.core.photo import Photo
 from pipelines.core.recipe import PARALLAX, DepthSource, Recipe, Source
-from pipelines.core.schema import GenerativeSettings, RenderSettings
+from pipelines.core.schema import GenerativeSettings, RenderSettings, as_model
 from pipelines.depth import DepthMap
 from pipelines.render import camera, parallax
 from pipelines.render.camera import CameraPath
@@ -110,7 +110,7 @@ def _redraw(redraw: Redraw, scene, path: CameraPath, photo: Photo, settings: Ren
     return result.frames, str(ran.pop("engine", redraw.gen.engine)), ran, tuple(result.notices)
 
 
-def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
+def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, *,
                 video: str | os.PathLike | None = None, frames_dir: str | os.PathLike | None = None,
                 camera_path: CameraPath | None = None, scene: parallax.Scene | None = None,
                 redraw: Redraw | None = None, source: Source | None = None, progress: Progress = None,
@@ -130,6 +130,7 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings, *,
         raise InputError("nothing to write: give a video file (-o take.mp4) and/or a frames folder")
     if redraw is not None and video is None:
         raise InputError(f"the {redraw.gen.engine} engine writes a video: give -o take.mp4")
+    settings = as_model(RenderSettings, settings)  # a dict of fields is checked like the CLI's options
     report = progress or (lambda f, msg: None)
 
     # 1. Build the layered scene (once per photo; reused when given)

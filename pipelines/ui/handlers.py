@@ -43,7 +43,7 @@ def _photo_source(payload: Any) -> Any:
             try:
                 return base64.b64decode(url.split(",", 1)[1], validate=True)
             except ValueError:
-                raise InputError("the pasted image is not valid base64 data; paste or upload it again") from None
+                raise InputError("photo: the pasted image is not valid base64 data; paste or upload it again") from None
         return None
     return payload
 
@@ -64,9 +64,9 @@ def _int(value: Any, name: str) -> int:
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a whole number, got {value!r}") from None
+        raise InputError(f"{name} must be a whole number, got {short(value)}") from None
     if not f.is_integer():
-        raise InputError(f"{name} must be a whole number, got {value!r}")
+        raise InputError(f"{name} must be a whole number, got {short(value)}")
     return int(f)
 
 
@@ -74,7 +74,7 @@ def _num(value: Any, name: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
+        raise InputError(f"{name} must be a number, got {short(value)}") from None
 
 
 def _throttled(progress, step: float = 0.02):
@@ -280,7 +280,7 @@ def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[l
         result = studio.finish(path, caption=_text(caption), title=_text(title), audio=audio,
                                progress=_throttled(progress),
                                **_given(caption_position=caption_position, volume=volume, aspect=aspect,
-                                        reframe=reframe, format=fmt or "mp4", loop=loop))
+                                        reframe=reframe, format="mp4" if fmt in (None, "") else fmt, loop=loop))
     except StudioError as exc:
         raise gr.Error(f"{exc}. Your kept takes are unchanged.", title="Cannot finish") from None
     path = result.path
