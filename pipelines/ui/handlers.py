@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from pipelines import studio as studio_api
 from pipelines.core.errors import InputError, StudioError
-from pipelines.core.schema import FinishSettings, short
+from pipelines.core.schema import FinishSettings, StudioRequest, short, validate
 from pipelines.finish.sound import SOUND_BEDS
 
 #: The preset dropdown's first choice: take the camera move from the prompt.
@@ -60,16 +60,6 @@ def _given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())}
 
 
-def _int(value: Any, name: str) -> int:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a whole number, got {short(value)}") from None
-    if not f.is_integer():
-        raise InputError(f"{name} must be a whole number, got {short(value)}")
-    return int(f)
-
-
 def _num(value: Any, name: str) -> float:
     try:
         return float(value)
@@ -112,9 +102,12 @@ def estimate_text(studio: studio_api.Studio, photo: Any, num_takes: float, durat
 
             with Image.open(src) as img:  # reads the header only
                 size = img.size
-        w, h = studio_api.output_size(size, aspect, _int(long_side, "output size"))
-        frames = max(1, round(_num(duration, "duration") * _int(fps, "fps")))
-        n = _int(num_takes, "number of takes")
+        # The studio's own checks (StudioRequest): no estimate for values Generate would refuse.
+        req = validate(StudioRequest, num_takes=num_takes, duration=duration, fps=fps, aspect=aspect,
+                       long_side=long_side)
+        w, h = studio_api.output_size(size, req.aspect, req.long_side)
+        frames = max(1, round(req.duration * req.fps))
+        n = req.num_takes
         secs = studio.estimate(w, h, frames, n)
         first = f"; the first plays after about {max(1, round(studio.estimate(w, h, frames, 1)))} s" if n > 1 else ""
         model = _model_estimate(studio, engine, frames, w, h, n)
