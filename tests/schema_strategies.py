@@ -10,7 +10,7 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from pipelines.core import paths, schema
+from pipelines.core import paths, recipe, schema
 
 #: 100,000 characters: the "huge string" every text field and flag is fed.
 HUGE = "x" * 100_000
@@ -27,6 +27,12 @@ def valid_base(model: type[BaseModel]) -> dict[str, Any]:
     """Values of a valid instance of ``model`` (the models with required fields get a known-good set)."""
     if model is schema.CameraPreset:
         return {"name": "test-move", "label": "Test move"}
+    if model is recipe.DepthSource:
+        return {"kind": "estimated"}
+    if model is recipe.Source:
+        return {"photo_sha256": "0" * 64, "depth": {"kind": "estimated"}}
+    if model is recipe.Recipe:
+        return {"studio_version": "0", "settings": {}, "source": valid_base(recipe.Source)}
     if model is schema.GenerativeModelPreset:
         raw = json.loads((paths.PRESETS / "models" / "generative.json").read_text())
         name, spec = next(iter(raw.items()))
@@ -106,6 +112,7 @@ def field_and_bad_value(model: type[BaseModel], fields: tuple[str, ...] | None =
 ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=50), st.just(HUGE),
                      _CONTAINERS, st.binary(max_size=8))
 
-#: The schema models whose every field is a user knob.
+#: The schema models whose every field is a user knob, or read from a file a user may hand in.
 MODELS = (schema.RenderSettings, schema.DepthSettings, schema.GenerativeSettings, schema.FinishSettings,
-          schema.StudioRequest, schema.CameraPreset, schema.GenerativeModelPreset)
+          schema.StudioRequest, schema.CameraPreset, schema.GenerativeModelPreset, recipe.DepthSource,
+          recipe.Source, recipe.Recipe)

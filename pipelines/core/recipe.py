@@ -13,15 +13,16 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from pipelines.core.errors import InputError
-from pipelines.core.schema import FinishSettings, GenerativeSettings, RenderSettings
+from pipelines.core.schema import (MODEL_CONFIG, PARALLAX, FinishSettings, GenerativeSettings, RenderSettings,
+                                   bound)
 
 #: The recipe format this code writes. Bump it when a field changes meaning; add a step to MIGRATIONS.
 FORMAT = 2
-#: The engine name of the CPU renderer (the generative engines are named in presets/models/generative.json).
-PARALLAX = "parallax"
+# PARALLAX (the schema's) names the CPU renderer's engine; the generative engines are named in
+# presets/models/generative.json.
 
 
 class DepthSource(BaseModel):
@@ -32,7 +33,7 @@ class DepthSource(BaseModel):
     sha256: hash of the z-depth the renderer used (float32 bytes), to tell when replayed depth differs.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
     kind: Literal["estimated", "file"]
     estimator: Optional[str] = Field(None, description="estimator that ran (after any fallback)")
@@ -45,7 +46,7 @@ class Source(BaseModel):
     """What a take was made from, before any rendering: the photo, its depth, the crop the studio cut and the
     words. Callers of the take pipeline fill it; the pipeline adds what ran."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
     photo_sha256: str = Field(description="sha256 of the source photo's RGB pixels (pipelines.core.photo.Photo.sha256)")
     photo: Optional[str] = Field(None, description="the photo's file name or path as given")
@@ -55,14 +56,15 @@ class Source(BaseModel):
                           "resampled to its size (pipelines.render.framing.fit); None: the photo as it is")
     prompt: str = Field("", description="the motion in words")
     plan: Optional[str] = Field(None, description="the plan the words made, e.g. 'Dolly in - gentle'")
-    base_strength: Optional[float] = Field(None, ge=0.0, le=1.0,
+    base_strength: Optional[float] = Field(None, ge=bound(RenderSettings, "strength", "ge"),
+                                           le=bound(RenderSettings, "strength", "le"),
                                            description="the strength asked for before the words changed it")
 
 
 class Recipe(BaseModel):
     """Everything that made one take (the JSON beside its video)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
     format: int = Field(FORMAT, description="recipe format version")
     studio_version: str = Field(description="pipelines.__version__ that wrote it")

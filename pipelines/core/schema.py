@@ -44,14 +44,14 @@ def _aspect_alias(value: Any) -> Any:
 
 #: A frame shape, one of ASPECT_RATIOS (aliases accepted on the way in).
 Aspect = Annotated[Literal["original", "16:9", "9:16", "1:1", "4:5"], BeforeValidator(_aspect_alias)]
-#: Every model rejects unknown fields, NaN and infinity, and is immutable.
-_MODEL = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+#: Every model (here and in pipelines.core.recipe) rejects unknown fields, NaN and infinity, and is immutable.
+MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RenderSettings(BaseModel):
     """How one take is rendered: the motion, its amount and randomness, and the video's timing and size."""
 
-    model_config = _MODEL
+    model_config = MODEL_CONFIG
 
     preset: str = Field("dolly-in", description="camera move preset (see `python -m pipelines presets`)")
     strength: float = Field(0.5, ge=0.0, le=1.0,
@@ -73,7 +73,7 @@ class CameraPreset(BaseModel):
     """A camera move as data (presets/camera/*.json). Components add up; all are relative to the scene:
     translations in units of the nearest subject's depth, angles in degrees."""
 
-    model_config = _MODEL
+    model_config = MODEL_CONFIG
 
     name: str = Field(pattern=NAME_PATTERN, max_length=NAME_CHARS, description="preset name, kebab-case")
     label: str = Field(description="name shown to users")
@@ -205,7 +205,7 @@ class GenerativeSettings(BaseModel):
     """Knobs of the generative engine (diffusers names). None means the model preset's default; the
     motion strength, seed, frame count and size come from :class:`RenderSettings`."""
 
-    model_config = _MODEL
+    model_config = MODEL_CONFIG
 
     engine: str = Field("wan-vace", pattern=NAME_PATTERN, max_length=NAME_CHARS,
                         description="generative backend (see presets/models/generative.json)")
@@ -224,7 +224,7 @@ class GenerativeModelPreset(BaseModel):
     """A generative backend as data (presets/models/generative.json): where its weights live, its licence,
     the memory it needs and the frame counts and sizes it accepts."""
 
-    model_config = _MODEL
+    model_config = MODEL_CONFIG
 
     name: str = Field(pattern=NAME_PATTERN, max_length=NAME_CHARS, description="backend name, kebab-case")
     label: str = Field(description="name shown to users")
@@ -254,7 +254,7 @@ class GenerativeModelPreset(BaseModel):
 class DepthSettings(BaseModel):
     """Edits applied to a depth map after estimation or import (relative depth: 1 = near, 0 = far)."""
 
-    model_config = _MODEL
+    model_config = MODEL_CONFIG
 
     push: float = Field(0.0, ge=-1.0, le=1.0,
                         description="move the masked region (or everything) nearer (+) or farther (-), relative depth")
@@ -278,7 +278,7 @@ class FinishSettings(BaseModel):
     fractions of the finished frame's height, so they look the same at any resolution.
     """
 
-    model_config = _MODEL
+    model_config = MODEL_CONFIG
 
     caption: Optional[str] = Field(None, max_length=500, description="caption text (None: no caption)")
     title: Optional[str] = Field(None, max_length=200, description="title text, drawn larger (None: no title)")
@@ -340,7 +340,7 @@ class StudioRequest(BaseModel):
     controls' ranges and choices from it; ranges shared with :class:`RenderSettings` and
     :class:`GenerativeSettings` are read from those."""
 
-    model_config = _MODEL
+    model_config = MODEL_CONFIG
 
     prompt: Annotated[str, BeforeValidator(_none_is_empty)] = _like(
         GenerativeSettings, "prompt", description="the motion in words (picks the move unless a preset is given)")

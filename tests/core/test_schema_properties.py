@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schema_strategies import ANYTHING, HUGE, MODELS, bad_values, field_and_bad_value, valid_base
-from studio_stubs import CountingDepth, stub_render
+from studio_stubs import CountingDepth, stub_take
 
 from pipelines import cli
 from pipelines.core import schema
@@ -132,10 +132,10 @@ def test_a_huge_value_is_named_not_echoed():
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from pipelines.studio import Studio
+    from pipelines.studio import Stages, Studio
 
-    return Studio(output_root=tmp_path_factory.mktemp("takes"), depth_fn=CountingDepth(), scene_fn=None,
-                  render_fn=stub_render)
+    return Studio(output_root=tmp_path_factory.mktemp("takes"),
+                  stages=Stages(depth=CountingDepth(), scene=None, take=stub_take))
 
 
 @pytest.fixture(scope="module")
@@ -151,11 +151,11 @@ SMALL = dict(duration=0.25, fps=4, long_side=32)
 def test_studio_generate_refuses_bad_values_before_any_work(studio, small_photo, case):
     name, value = case
     assume(not (name == "engine" and value is None))  # None means the default engine, as documented
-    before = set(studio.output_root.glob("*")) if studio.output_root.exists() else set()
+    before = set(studio.outputs.root.glob("*")) if studio.outputs.root.exists() else set()
     with pytest.raises(InputError) as err:
         studio.generate(small_photo, **{**SMALL, name: value})
     assert names_field_on_one_line(str(err.value), name)
-    assert (set(studio.output_root.glob("*")) if studio.output_root.exists() else set()) == before
+    assert (set(studio.outputs.root.glob("*")) if studio.outputs.root.exists() else set()) == before
 
 
 def test_studio_still_renders_after_bad_values(studio, small_photo):
