@@ -58,7 +58,8 @@ def bad_values(model: type[BaseModel], name: str) -> st.SearchStrategy:
     field = model.model_fields[name]
     typ, optional = _inner(field.annotation)
     lim = _limits(field)
-    scalar = typing.get_origin(typ) in (None, Literal)
+    nested = isinstance(typ, type) and issubclass(typ, BaseModel)  # e.g. a recipe's settings: {} is valid
+    scalar = typing.get_origin(typ) in (None, Literal) and not nested
     options: list[st.SearchStrategy] = [_CONTAINERS] if scalar else []
     lax_none = any(getattr(m, "func", None) is schema._none_is_empty for m in field.metadata)  # prompt: None -> ""
     if not optional and not lax_none:
