@@ -287,3 +287,8 @@ def _run_depth(args) -> int:
 
 
 _COMMANDS.append(_add_depth)
+
+
+from pipelines.batch.cli import add_parser as _add_batch  # noqa: E402  (the batch command lives in its stage)
+
+_COMMANDS.append(_add_batch)

@@ -15,3 +15,8 @@ class ModelUnavailableError(StudioError, RuntimeError):
 
 class GenerationCancelled(StudioError):
     """The user stopped the work (the Stop button, or a cancel event); what was made so far is kept."""
+
+
+class OutputError(StudioError, OSError):
+    """An output cannot be written (a folder without write permission, a full disk); the message names
+    the path and the fix."""
