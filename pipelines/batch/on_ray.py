@@ -11,6 +11,7 @@ for Ray Data's own tasks, or the pipeline waits forever: actors ask for fraction
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 from pathlib import Path
@@ -86,6 +87,8 @@ def run_ray(job: BatchJob, tasks: list[Task], workers: Optional[int], address: R
     """
     ray = import_ray()
     started = False
+    data_log = logging.getLogger("ray.data")
+    log_level = data_log.level
     if not ray.is_initialized():
         _init(ray, address)
         started = True
@@ -96,9 +99,12 @@ def run_ray(job: BatchJob, tasks: list[Task], workers: Optional[int], address: R
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False  # the batch has its own bar
         ctx.print_on_execution_start = False
+        data_log.setLevel(logging.ERROR)  # no per-dataset chatter under the batch's bar
         items = [{"index": t.index, "input": t.input, "stem": t.stem, "key": t.key or ""} for t in tasks]
         ds = ray.data.from_items(items, override_num_blocks=len(items))
-        ds = ds.map_batches(RayWorker, fn_constructor_kwargs={"job": job}, batch_size=1, concurrency=actors,
+        # One photo in flight per actor: photos take seconds, so queueing more only unbalances the end.
+        pool = ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1)
+        ds = ds.map_batches(RayWorker, fn_constructor_kwargs={"job": job}, batch_size=1, compute=pool,
                             num_cpus=actor_cpus(cpus, actors))
         for out in ds.iter_rows():
             done = Done(int(out["index"]), ManifestRow.from_json(out["row"]), out["fatal"] or None,
@@ -107,13 +113,12 @@ def run_ray(job: BatchJob, tasks: list[Task], workers: Optional[int], address: R
             if done.fatal:
                 raise OutputError(done.fatal)
     finally:
+        data_log.setLevel(log_level)
         if started:
             ray.shutdown()
 
 
 def _init(ray, address: RayAddress) -> None:
-    import logging
-
     import pipelines
 
     # Workers import this checkout's package (a cluster's nodes need the project installed instead).
