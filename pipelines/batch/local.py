@@ -157,6 +157,11 @@ def _drain(outbox) -> list:
 
 def _died(task: Task, exitcode: Optional[int]) -> ManifestRow:
     how = f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit status {exitcode}"
+    return died_row(task, how)
+
+
+def died_row(task: Task, how: str) -> ManifestRow:
+    """The row of a photo whose worker died under it on every try."""
     return ManifestRow(input=task.input, status="failed", key=task.key,
                        error=f"the worker process rendering this photo died ({how}; out of memory?) on "
                              f"{MAX_ATTEMPTS} tries; run the same command again to retry it, or try fewer --workers")
