@@ -194,3 +194,19 @@ def test_ctrl_c_stops_cleanly_and_the_manifest_says_what_finished(tmp_path):
     assert 1 <= len(rows) < 8 and all(r["status"] == "ok" and Path(r["outputs"][0]).is_file() for r in rows)
     assert sorted(p.name for p in out.glob("*.mp4")) == sorted(Path(r["outputs"][0]).name for r in rows)
     assert not list(out.glob(".*"))  # no half-written video or manifest
+
+
+def test_a_full_disk_stops_the_batch_with_one_clear_error(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from pipelines.core.errors import OutputError
+
+    save_photos(tmp_path / "p", ["astronaut", "chelsea", "rocket"])
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 * 2**30, 10 * 2**30 - 2**20, 2**20))
+    with pytest.raises(OutputError, match=r"nearly full \(1 MB free\); free some space or choose another --out"):
+        batch(tmp_path / "p", tmp_path / "o", FAST_SETTINGS, workers=1, estimator="classical", progress=False)
+    rows = manifest(tmp_path / "o")
+    assert [r["status"] for r in rows] == ["ok"]  # what finished before the stop is recorded
+    assert not list((tmp_path / "o").glob(".*"))
