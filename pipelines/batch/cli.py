@@ -7,7 +7,6 @@ arguments, 130 after Ctrl-C (the manifest lists what finished; the same command 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -54,14 +53,18 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_command)
 
 
-def settings_from_args(args) -> dict:
-    """The render settings of the command line, on top of --recipe's; --prompt picks the move as in
-    `render`."""
+def options_from_args(args) -> tuple[dict, object, str]:
+    """The render settings, finishing settings and words of the command line, on top of --recipe's;
+    --prompt picks the move as in `render`."""
     from pipelines.cli import _notice, _parse_size
     from pipelines.core import schema
+    from pipelines.finish import compose as finish
     from pipelines.render import camera
 
-    values = recipe_settings(args.recipe) if args.recipe else {}
+    values, finishing, prompt = {}, None, args.prompt or ""
+    if args.recipe:
+        recipe = load_recipe(args.recipe)
+        values, finishing, prompt = recipe.settings.model_dump(), recipe.finish, args.prompt or recipe.source.prompt
     values.update(schema.picked(args, schema.RenderSettings))
     if args.preset:
         values["preset"] = args.preset
@@ -74,37 +77,36 @@ def settings_from_args(args) -> dict:
         plan = parse_prompt(args.prompt, base_strength=base, presets=camera.list_presets())
         values["preset"], values["strength"] = plan.preset, plan.strength
         _notice(f"motion: {plan.label}: {plan.explanation}")
-    return values
+    return values, finish.settings_from_args(args) or finishing, prompt
 
 
-def recipe_settings(path: str) -> dict:
-    """The render settings of a take's recipe (``<video>.json``), for every photo of the batch."""
+def load_recipe(path: str):
+    """A take's recipe (``<video>.json``) whose settings can apply to any photo: a preset move, not an
+    explicit camera path made for its own photo."""
+    from pipelines.cli import _notice
+    from pipelines.core import recipe as recipes
     from pipelines.core.errors import InputError
 
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        settings = data["settings"]
-    except FileNotFoundError:
-        raise InputError(f"recipe not found: {path!r}; give the .json written beside a take") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"cannot read recipe {path!r} ({exc}); give the .json written beside a take") from None
-    if not isinstance(settings, dict):
-        raise InputError(f"recipe {path!r} has no settings object; give the .json written beside a take")
-    return dict(settings)
+    recipe = recipes.load(path)
+    if recipe.camera_path is not None:
+        raise InputError(f"recipe {path!r} follows an explicit camera path made for its own photo; a batch "
+                         "needs a preset move: give --preset, or a recipe of a preset take")
+    if recipe.engine != recipes.PARALLAX or recipe.generative is not None:
+        _notice(f"recipe {path!r} was made with the {recipe.engine} engine; the batch renders its move with "
+                "the parallax engine")
+    return recipe
 
 
 def run_command(args) -> int:
     from pipelines.batch.driver import run_batch
     from pipelines.core.errors import InputError
-    from pipelines.finish import compose as finish
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be 1 or more, got {args.workers}")
-    settings = settings_from_args(args)
-    finishing = finish.settings_from_args(args)
+    settings, finishing, prompt = options_from_args(args)
     try:
         report = run_batch(args.input, args.out, settings, workers=args.workers, ray=args.ray, takes=args.takes,
-                           finishing=finishing, estimator=args.estimator, force=args.force,
+                           finishing=finishing, estimator=args.estimator, prompt=prompt, force=args.force,
                            progress=not args.quiet)
     except KeyboardInterrupt:
         print(f"interrupted: {Path(args.out) / 'manifest.jsonl'} lists the photos that finished; "

@@ -49,15 +49,23 @@ class BatchReport:
 
 
 def make_job(out_dir: Union[str, os.PathLike], settings: Union[RenderSettings, dict, None] = None, *,
-             takes: int = 1, finishing: Union[FinishSettings, dict, None] = None, estimator: str = "auto") -> BatchJob:
+             takes: int = 1, finishing: Union[FinishSettings, dict, None] = None, estimator: str = "auto",
+             prompt: str = "") -> BatchJob:
     """Check a batch's settings before any work: the render settings (a :class:`RenderSettings` or a
     dict of its fields), the number of takes per photo (seeds seed, seed+1, ... as in the studio), the
-    finishing settings (fonts and audio file are checked too) and the depth estimator."""
+    finishing settings (fonts and audio file are checked too) and the depth estimator. ``prompt``, the
+    motion in words, picks the move and scales the strength when a settings dict names no preset (as
+    `render --prompt` does); it is recorded in every recipe."""
     from pipelines import depth
     from pipelines.render import camera
     from pipelines.studio import takes as take_plans
-    from pipelines.studio.prompt import MotionPlan
+    from pipelines.studio.prompt import MotionPlan, parse_prompt
 
+    if prompt and not isinstance(settings, RenderSettings) and "preset" not in (settings or {}):
+        values = dict(settings or {})
+        base_strength = values.get("strength", RenderSettings.model_fields["strength"].default)
+        words = parse_prompt(prompt, base_strength=base_strength, presets=camera.list_presets())
+        settings = {**values, "preset": words.preset, "strength": words.strength}
     base = settings if isinstance(settings, RenderSettings) else validate(RenderSettings, **(settings or {}))
     camera.get_preset(base.preset)  # an unknown preset fails before any work
     depth.estimator_info(estimator)
@@ -70,13 +78,14 @@ def make_job(out_dir: Union[str, os.PathLike], settings: Union[RenderSettings, d
         from pipelines.finish import compose as finish
 
         finish.preflight(finishing)
-    return BatchJob(out_dir=os.path.abspath(out_dir), takes=tuple(series), finishing=finishing, estimator=estimator)
+    return BatchJob(out_dir=os.path.abspath(out_dir), takes=tuple(series), finishing=finishing, estimator=estimator,
+                    prompt=prompt)
 
 
 def batch(inputs: InputSpec, out_dir: Union[str, os.PathLike], settings: Union[RenderSettings, dict, None] = None, *,
           workers: Optional[int] = None, ray: RayAddress = False, takes: int = 1,
-          finishing: Union[FinishSettings, dict, None] = None, estimator: str = "auto", force: bool = False,
-          progress: bool = True) -> list[ManifestRow]:
+          finishing: Union[FinishSettings, dict, None] = None, estimator: str = "auto", prompt: str = "",
+          force: bool = False, progress: bool = True) -> list[ManifestRow]:
     """Render every photo of ``inputs`` into ``out_dir`` and return the manifest rows (input order).
 
     inputs: a folder, a glob, a text file of paths, or a list of paths (see :func:`resolve_inputs`).
@@ -87,17 +96,20 @@ def batch(inputs: InputSpec, out_dir: Union[str, os.PathLike], settings: Union[R
         "ray://head:10001") joins a cluster. A runtime already started with ``ray.init`` is used.
     takes: takes per photo (``<stem>-take<k>.mp4``), seeds seed, seed+1, ...
     finishing: captions, sound, aspect, format, loop for every take (:class:`FinishSettings` or a dict).
+    estimator: the depth estimator (``pipelines.depth.ESTIMATORS``).
+    prompt: the motion in words; picks the move when ``settings`` names no preset.
     force: redo items an earlier run finished with the same photo and settings.
     progress: show a progress bar (tqdm) on stderr.
     """
     return list(run_batch(inputs, out_dir, settings, workers=workers, ray=ray, takes=takes, finishing=finishing,
-                          estimator=estimator, force=force, progress=progress).rows)
+                          estimator=estimator, prompt=prompt, force=force, progress=progress).rows)
 
 
 def run_batch(inputs: InputSpec, out_dir: Union[str, os.PathLike], settings: Union[RenderSettings, dict, None] = None, *,
               workers: Optional[int] = None, ray: RayAddress = False, takes: int = 1,
-              finishing: Union[FinishSettings, dict, None] = None, estimator: str = "auto", force: bool = False,
-              progress: bool = True, on_start: Optional[Callable[[int, int], None]] = None) -> BatchReport:
+              finishing: Union[FinishSettings, dict, None] = None, estimator: str = "auto", prompt: str = "",
+              force: bool = False, progress: bool = True,
+              on_start: Optional[Callable[[int, int], None]] = None) -> BatchReport:
     """:func:`batch`, returning the whole :class:`BatchReport` (rows, memory, time). ``on_start(index,
     pid)`` is called when the local runner hands an item to a worker process.
 
@@ -107,7 +119,7 @@ def run_batch(inputs: InputSpec, out_dir: Union[str, os.PathLike], settings: Uni
         raise InputError(f"workers must be a whole number of processes, 1 or more, got {workers!r}")
 
     # 1. Check the settings and the output folder, then find the photos
-    job = make_job(out_dir, settings, takes=takes, finishing=finishing, estimator=estimator)
+    job = make_job(out_dir, settings, takes=takes, finishing=finishing, estimator=estimator, prompt=prompt)
     out = check_writable(out_dir)
     paths = resolve_inputs(inputs, exclude=out)
     stems = output_stems(paths)

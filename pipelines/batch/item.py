@@ -30,12 +30,14 @@ class BatchJob:
     takes: the settings of each take (one per take; seeds seed, seed+1, ... as in the studio).
     finishing: captions, sound, aspect, format, loop applied to each take, or None for the plain take.
     estimator: depth estimator name (``pipelines.depth.ESTIMATORS``).
+    prompt: the words that chose the move, recorded in each recipe (the move itself is in ``takes``).
     """
 
     out_dir: str
     takes: tuple[RenderSettings, ...]
     finishing: Optional[FinishSettings] = None
     estimator: str = "auto"
+    prompt: str = ""
 
     def __post_init__(self):
         if not self.takes:
@@ -126,17 +128,31 @@ class ItemWorker:
         outputs, recipes = [], []
         for settings, (take_file, final_file) in zip(job.takes, job.files_for(stem)):
             # 4. Render the take; its recipe is written beside it
-            take = render_take(photo, dm, settings, video=take_file, scene=scene)
-            recipes.append(Path(str(take.video) + ".json"))
+            take = render_take(photo, dm, settings, video=take_file, scene=scene,
+                               source=self._source(photo, dm, path, take_file))
             if final_file is None:
                 outputs.append(take.video)
+                recipes.append(Path(str(take.video) + ".json"))
                 continue
-            # 5. Finish it (captions, sound, aspect, format, loop)
+            # 5. Finish it (captions, sound, aspect, format, loop); the finished file gets its recipe too
             from pipelines.finish import compose as finish
 
-            outputs.append(finish.finish(take.video, job.finishing, final_file, fps=settings.fps,
-                                         depth=dm.relative, loop_closed=take.path.loop, notices=notes))
+            outputs.append(finish.finish_take(take.video, job.finishing, final_file, notices=notes))
+            recipes.append(Path(str(outputs[-1]) + ".json"))
         return outputs, recipes
+
+    def _source(self, photo, dm, path: str, video: Path):
+        """The recipe's Source: the photo (relative to the video, so the pair can move together) and the
+        estimator that ran, so `python -m pipelines replay` renders the same frames again."""
+        from pipelines.core.recipe import DepthSource, Source
+        from pipelines.render.take import depth_sha256
+
+        try:
+            where = os.path.relpath(path, video.parent)
+        except ValueError:  # another drive (Windows)
+            where = path
+        return Source(photo_sha256=photo.sha256, photo=where, prompt=self.job.prompt,
+                      depth=DepthSource(kind="estimated", estimator=dm.estimator, sha256=depth_sha256(dm)))
 
     @staticmethod
     def _failed(path: str, key, error: str, start: float, notes: list[str]) -> ManifestRow:

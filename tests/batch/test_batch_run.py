@@ -210,3 +210,32 @@ def test_a_full_disk_stops_the_batch_with_one_clear_error(tmp_path, monkeypatch)
     rows = manifest(tmp_path / "o")
     assert [r["status"] for r in rows] == ["ok"]  # what finished before the stop is recorded
     assert not list((tmp_path / "o").glob(".*"))
+
+
+def test_batch_recipes_replay_and_apply_to_another_library(tmp_path):
+    save_photos(tmp_path / "p", ["astronaut"], side=96)
+    settings = {"preset": "orbit", "seed": 7, "strength": 0.8, **FAST_SETTINGS}
+    [row] = batch(tmp_path / "p", tmp_path / "o", settings, finishing={"aspect": "1:1"}, estimator="classical",
+                  workers=1, progress=False)
+    video = Path(row.outputs[0])
+    assert video.name == "astronaut.mp4" and (tmp_path / "o" / "astronaut.take.mp4").is_file()
+    assert row.recipe == (str(video) + ".json",)
+
+    # The recipe beside a batch output replays it: the same decoded frames.
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "pipelines", "replay", row.recipe[0], "-o", str(tmp_path / "again.mp4")],
+                       capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    again, first = decode(tmp_path / "again.mp4"), decode(video)
+    assert first.shape[1] == first.shape[2] and np.array_equal(again, first)
+
+    # --recipe applies that take's settings and finishing to every photo of another batch.
+    save_photos(tmp_path / "q", ["coffee", "rocket"], side=96)
+    r = cli(tmp_path / "q", "--out", tmp_path / "o2", "--recipe", row.recipe[0], "--estimator", "classical", "--quiet")
+    assert r.returncode == 0, r.stderr
+    source = json.loads(Path(row.recipe[0]).read_text())
+    for name in ("coffee", "rocket"):
+        made = json.loads((tmp_path / "o2" / f"{name}.mp4.json").read_text())
+        assert made["settings"] == source["settings"] and made["finish"]["aspect"] == "1:1"
+        frames = decode(tmp_path / "o2" / f"{name}.mp4")
+        assert frames.shape[0] == 2 and frames.shape[1] == frames.shape[2]
