@@ -118,11 +118,11 @@ def run_batch(inputs: InputSpec, out_dir: Union[str, os.PathLike], settings: Uni
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise InputError(f"workers must be a whole number of processes, 1 or more, got {workers!r}")
 
-    # 1. Check the settings and the output folder, then find the photos
+    # 1. Check the settings, find the photos, then make sure the output folder takes files
     job = make_job(out_dir, settings, takes=takes, finishing=finishing, estimator=estimator, prompt=prompt)
-    out = check_writable(out_dir)
-    paths = resolve_inputs(inputs, exclude=out)
+    paths = resolve_inputs(inputs, exclude=job.out_dir)
     stems = output_stems(paths)
+    out = check_writable(job.out_dir)
 
     # 2. Skip what an earlier run did with the same photo and settings
     earlier = read_manifest(out)
@@ -145,7 +145,7 @@ def run_batch(inputs: InputSpec, out_dir: Union[str, os.PathLike], settings: Uni
     save()
 
     # 3. Render the rest, locally or on Ray; the manifest is rewritten as each item finishes
-    bar = _progress_bar(len(paths), len(rows), progress)
+    bar = _ProgressBar(len(paths), len(rows), progress)
     memory: dict[str, float] = {}
     runs = _run(job, tasks, workers, ray, on_start)
     try:
@@ -182,7 +182,7 @@ def _check_free_space(out: Path) -> None:
                           "space or choose another --out folder, then run the same command again")
 
 
-class _progress_bar:
+class _ProgressBar:
     """tqdm bar of items done, with ok / failed / skipped counts and tqdm's time remaining."""
 
     def __init__(self, total: int, already: int, enabled: bool):

@@ -47,14 +47,18 @@ class Done:
     peak_mb: float = 0.0
 
 
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def default_workers() -> int:
     """Worker processes by default: one per core, less one that the encoders (ffmpeg) and the driver
     share; at least one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, cores() - 1)
 
 
 def peak_memory_mb() -> float:
@@ -102,7 +106,7 @@ def run_local(job: BatchJob, tasks: list[Task], workers: int,
     ctx = multiprocessing.get_context("spawn")  # no fork of a driver that may hold threads or torch
     outbox = ctx.Queue()
     workers = max(1, min(workers, len(tasks)))
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, cores() // workers)  # OpenCV threads per worker: together, the machine's cores
     pending: deque[Task] = deque(tasks)
     attempts: dict[int, int] = {}
     slots = [_Slot(ctx, job, threads, outbox) for _ in range(workers)]

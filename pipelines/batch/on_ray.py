@@ -25,7 +25,7 @@ from pipelines.batch.local import MAX_ATTEMPTS, Done, Task, died_row, peak_memor
 from pipelines.batch.manifest import ManifestRow
 from pipelines.core.errors import InputError, ModelUnavailableError, OutputError, StudioError
 
-INSTALL_HINT = "pip install 'ray[data]'  (or: pip install '.[batch]')"
+INSTALL_HINT = "pip install 'ray[data]'"
 #: CPU share every actor leaves to Ray Data's own tasks, in total.
 RAY_DATA_CPUS = 0.5
 #: Object store of a runtime started here: the items are paths and rows, a few kB.
