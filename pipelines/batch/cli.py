@@ -24,7 +24,6 @@ def add_parser(sub) -> None:
     from pipelines import depth
     from pipelines.core import schema
     from pipelines.finish import compose as finish
-    from pipelines.studio.takes import MAX_TAKES
 
     p = sub.add_parser("batch", help="render a folder, glob or list of photos to videos (resumable; Ray optional)",
                        description="Render many photos, one take each (or --takes N), with a manifest of what "
@@ -40,8 +39,8 @@ def add_parser(sub) -> None:
     p.add_argument("--estimator", default="auto", choices=depth.ESTIMATORS, help="depth estimator [default auto]")
     p.add_argument("--recipe", help="a take's recipe JSON: its settings apply to every photo (options given "
                                     "here override them)")
-    p.add_argument("--takes", type=int, default=1, help=f"takes per photo, seeds seed, seed+1, ... (1..{MAX_TAKES}; "
-                                                        "named <stem>-take<k>.mp4) [default 1]")
+    p.add_argument("--takes", type=int, default=1, help="takes per photo, seeds seed, seed+1, ... as in the studio "
+                                                        "(named <stem>-take<k>.mp4) [default 1]")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes here, or actors on Ray [default: the cores less one]")
     p.add_argument("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
