@@ -39,8 +39,9 @@ def add_parser(sub) -> None:
     p.add_argument("--estimator", default="auto", choices=depth.ESTIMATORS, help="depth estimator [default auto]")
     p.add_argument("--recipe", help="a take's recipe JSON: its settings apply to every photo (options given "
                                     "here override them)")
-    p.add_argument("--takes", type=int, default=1, help="takes per photo, seeds seed, seed+1, ... as in the studio "
-                                                        "(named <stem>-take<k>.mp4) [default 1]")
+    most = schema.bound(schema.StudioRequest, "num_takes", "le")
+    p.add_argument("--takes", type=int, default=1, help=f"takes per photo, seeds seed, seed+1, ... as in the studio "
+                                                        f"(named <stem>-take<k>.mp4) [1..{most}; default 1]")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes here, or actors on Ray [default: the cores less one]")
     p.add_argument("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",

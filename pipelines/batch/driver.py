@@ -21,7 +21,7 @@ from pipelines.batch.local import Done, Task, default_workers, peak_memory_mb, r
 from pipelines.batch.manifest import MANIFEST_NAME, ManifestRow, file_sha256, is_done, item_key, read_manifest, write_manifest
 from pipelines.batch.on_ray import RayAddress, run_ray
 from pipelines.core.errors import InputError, OutputError
-from pipelines.core.schema import FinishSettings, RenderSettings, validate
+from pipelines.core.schema import FinishSettings, RenderSettings, StudioRequest, bound, validate
 
 #: Free space below which the driver stops handing out photos (a take is a few MB), bytes.
 MIN_FREE_BYTES = 64 * 2**20
@@ -69,6 +69,9 @@ def make_job(out_dir: Union[str, os.PathLike], settings: Union[RenderSettings, d
     base = settings if isinstance(settings, RenderSettings) else validate(RenderSettings, **(settings or {}))
     camera.get_preset(base.preset)  # an unknown preset fails before any work
     depth.estimator_info(estimator)
+    most = bound(StudioRequest, "num_takes", "le")
+    if not isinstance(takes, int) or isinstance(takes, bool) or not 1 <= takes <= most:
+        raise InputError(f"takes must be 1..{most} per photo (as in the studio), got {takes!r}")
     timing = base.model_dump(exclude={"preset", "strength", "seed"})
     plan = MotionPlan(preset=base.preset, strength=base.strength, label=base.preset, explanation="")
     series = take_plans.take_settings(plan, takes, base.seed, "seed", **timing)

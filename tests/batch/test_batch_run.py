@@ -137,7 +137,7 @@ def test_each_kind_of_broken_photo_fails_with_the_cli_message(tmp_path):
 
 def test_bad_arguments_exit_2_with_one_line(tmp_path):
     save_photos(tmp_path / "p", ["rocket"])
-    for args, match in [(["--takes", "9"], "number of takes must be 1..4"),
+    for args, match in [(["--takes", "9"], "takes must be 1..4 per photo"),
                         (["--preset", "warp-9"], "unknown preset 'warp-9'"),
                         (["--strength", "2"], "strength=2"),
                         (["--workers", "0"], "--workers must be 1 or more")]:
