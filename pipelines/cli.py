@@ -79,6 +79,9 @@ def _add_render(sub) -> None:
     p.add_argument("--frames-dir", help="folder for frame_0000.png, frame_0001.png, ...")
     schema.add_options(p, schema.StudioRequest, only=("engine",))
     p.set_defaults(engine=schema.PARALLAX)
+    p.add_argument("--motion", help='regions that move, MOTION.json: {"regions": [{"mask": "water.png", "type": '
+                                    '"flow", "direction_deg": 180, "speed": 0.5}]} (types flow, sway, ripple, rise; '
+                                    '--strength 0 keeps the camera still: a cinemagraph)')
     schema.add_options(p, schema.GenerativeSettings, skip=("engine",))
     from pipelines.finish import compose as finish
 
@@ -140,6 +143,7 @@ def _run_render(args) -> int:
         redraw = Redraw(gen)
         if not args.output:
             raise InputError(f"--engine {args.engine} writes a video: give -o take.mp4")
+    motion = _motion(args, photo)
     # 2. Depth: the file given, or estimated
     depth = (depth_stage.load_depth(args.depth, size=photo.size) if args.depth
              else depth_stage.estimate(photo, estimator=args.estimator))
@@ -150,7 +154,7 @@ def _run_render(args) -> int:
     if finishing is not None:
         video = Path(args.output).with_name(Path(args.output).stem + ".take.mp4")
     take = render_take(photo, depth, settings, video=video, frames_dir=args.frames_dir, camera_path=cam,
-                       redraw=redraw, source=_source(photo, depth, args, video or args.frames_dir))
+                       redraw=redraw, source=_source(photo, depth, args, video or args.frames_dir), motion=motion)
     for note in take.notices:
         if note not in photo.notices + depth.notices:  # those were said before rendering
             _notice(note)
@@ -164,6 +168,34 @@ def _run_render(args) -> int:
         return 0
     print(take.video or take.frames_dir)
     return 0
+
+
+def _motion(args, photo):
+    """The regions that move: the --motion file (masks checked before any work), or the actions in the
+    words ("clouds drift") on the regions found for them; None for a camera-only take."""
+    from pipelines.core.errors import InputError
+
+    if args.motion:
+        from pipelines import living
+
+        if args.engine != "parallax":
+            raise InputError(f"--motion animates regions with the parallax engine; drop --engine {args.engine} "
+                             "or --motion")
+        motion = living.load_motion(args.motion, photo.size)
+        _notice("moving: " + motion.describe().replace("\n", "; "))
+        return motion
+    if not args.prompt or args.engine != "parallax":
+        return None
+    from pipelines.living.regions import motion_from_words
+    from pipelines.studio.prompt import parse_prompt
+
+    actions = parse_prompt(args.prompt).actions
+    if not actions:
+        return None
+    motion, lines = motion_from_words(photo.pixels, actions)
+    for line in lines:
+        _notice(f"moving: {line}")
+    return motion
 
 
 def _relative(path: str, to: str | Path) -> str:

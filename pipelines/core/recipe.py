@@ -16,7 +16,8 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, Field, ValidationError
 
 from pipelines.core.errors import InputError
-from pipelines.core.schema import (MODEL_CONFIG, PARALLAX, FinishSettings, GenerativeSettings, RenderSettings,
+from pipelines.core.schema import (MODEL_CONFIG, PARALLAX, FinishSettings, GenerativeSettings, MotionSpec,
+                                   RenderSettings,
                                    bound)
 
 #: The recipe format this code writes. Bump it when a field changes meaning; add a step to MIGRATIONS.
@@ -76,6 +77,8 @@ class Recipe(BaseModel):
     engine: str = Field(PARALLAX, description="the engine that ran")
     generative: Optional[GenerativeSettings] = Field(None, description="the generative engine asked for")
     generative_ran: Optional[dict[str, Any]] = Field(None, description="what the model actually ran with")
+    motion: Optional[MotionSpec] = Field(
+        None, description="regions that moved (a living photo): masks beside the video, named relative to it")
     finish: Optional[FinishSettings] = Field(None, description="finishing applied to the take (None: none)")
     video: Optional[str] = Field(None, description="the video's file name")
     versions: dict[str, str] = Field(default_factory=dict, description="library versions that rendered it")

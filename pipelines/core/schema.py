@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import typing
 from typing import Annotated, Any, Literal, Optional
+import math
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -381,3 +382,55 @@ def as_model(model: type[BaseModel], value: Any, what: str = "settings") -> Base
             raise InputError(f"{what} keys must be field names of {model.__name__}, got {short(list(value))}")
         return validate(model, **value)
     raise InputError(f"{what} must be a {model.__name__} or a dict of its fields, got {type(value).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Living photos: regions of the photo that move (MOTION.json; pipelines.living loads the masks)
+
+MotionType = Literal["flow", "sway", "ripple", "rise"]
+MOTION_TYPES: tuple[str, ...] = typing.get_args(MotionType)
+#: Most motion regions (brush groups) one take animates.
+MAX_REGIONS = 4
+#: Most strokes per region, and points per stroke (a hand-drawn arrow needs a few dozen).
+MAX_STROKES = 16
+MAX_STROKE_POINTS = 256
+#: Relative difference of aspect ratios above which a mask is refused rather than resized.
+ASPECT_TOLERANCE = 0.02
+#: Direction each type moves in when none is given (degrees, image axes).
+DEFAULT_DIRECTION = {"flow": 0.0, "sway": 0.0, "ripple": 0.0, "rise": 270.0}
+
+
+class MotionRegionSpec(BaseModel):
+    """One region that moves: its mask and how it moves."""
+
+    model_config = MODEL_CONFIG
+
+    mask: str = Field(min_length=1, description="greyscale PNG: white moves, grey partly, black stays still")
+    type: MotionType = Field(description="flow, sway, ripple or rise")
+    direction_deg: Optional[float] = Field(None, ge=-360.0, le=360.0,
+                                           description="direction in degrees: 0 right, 90 down, 180 left, 270 up")
+    speed: float = Field(0.5, ge=0.0, le=1.0,
+                         description="0..1; 1 moves the texture 10% of the frame width per second (sway: amplitude)")
+    strokes: list[list[tuple[float, float]]] = Field(
+        default_factory=list, max_length=MAX_STROKES,
+        description="polylines [[x, y], ...] in photo pixels that bend the motion along them")
+    mask_sha256: Optional[str] = Field(None, description="sha256 of the mask's 8-bit pixels (recorded in recipes)")
+
+    @field_validator("strokes")
+    @classmethod
+    def _strokes(cls, v):
+        for s in v:
+            if not 2 <= len(s) <= MAX_STROKE_POINTS:
+                raise ValueError(f"each stroke needs 2..{MAX_STROKE_POINTS} points, got {len(s)}")
+            if not all(math.isfinite(x) and math.isfinite(y) for x, y in s):
+                raise ValueError("stroke points must be finite numbers")
+        return v
+
+
+class MotionSpec(BaseModel):
+    """The regions of a living photo (MOTION.json)."""
+
+    model_config = MODEL_CONFIG
+
+    regions: list[MotionRegionSpec] = Field(min_length=1, max_length=MAX_REGIONS,
+                                            description=f"1..{MAX_REGIONS} regions that move")

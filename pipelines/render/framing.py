@@ -42,6 +42,15 @@ def crop_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[float, flo
     return (0.0, 0.5 - frac / 2, 1.0, 0.5 + frac / 2)
 
 
+def pixel_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The pixels (x0, y0, x1, y1) of an image of ``size`` that :func:`fit` keeps for ``target``."""
+    box = crop_box(size, target)
+    w, h = size
+    x0, x1 = int(round(box[0] * w)), max(int(round(box[0] * w)) + 1, int(round(box[2] * w)))
+    y0, y1 = int(round(box[1] * h)), max(int(round(box[1] * h)) + 1, int(round(box[3] * h)))
+    return x0, y0, x1, y1
+
+
 def _crop(arr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     h, w = arr.shape[:2]
     x0, x1 = int(round(box[0] * w)), max(int(round(box[0] * w)) + 1, int(round(box[2] * w)))

@@ -76,7 +76,7 @@ def replay(recipe: Recipe | str | os.PathLike, *, photo: Optional[str | os.PathL
         notices = ("the depth differs from the original take's (another estimator version or depth file); "
                    "the frames will differ",)
 
-    # 3. The same camera path and engine
+    # 3. The same camera path, engine and moving regions
     cam = None
     if rec.camera_path is not None:
         from pipelines.render.camera import path_from_json
@@ -92,8 +92,13 @@ def replay(recipe: Recipe | str | os.PathLike, *, photo: Optional[str | os.PathL
     take_video = video
     if rec.finish is not None and video is not None:
         take_video = Path(video).with_name(Path(video).stem + ".take.mp4")
+    motion = None
+    if rec.motion is not None:
+        from pipelines.living import load_motion
+
+        motion = load_motion(rec.motion, pixels.size, base_dir=base)  # masks beside the take, checked by hash
     take = render_take(pixels, depth, s, video=take_video, frames_dir=frames_dir, camera_path=cam, redraw=redraw,
-                       source=rec.source, progress=progress)
+                       source=rec.source, motion=motion, progress=progress)
     notices += take.notices
 
     # 5. The same finishing

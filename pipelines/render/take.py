@@ -30,6 +30,7 @@ from pipelines.render.camera import CameraPath
 
 if TYPE_CHECKING:
     from pipelines.generative.engine import GenerationResult
+    from pipelines.living import Motion
 
 Progress = Optional[Callable[[float, str], None]]
 
@@ -113,24 +114,31 @@ def _redraw(redraw: Redraw, scene, path: CameraPath, photo: Photo, settings: Ren
 def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, *,
                 video: str | os.PathLike | None = None, frames_dir: str | os.PathLike | None = None,
                 camera_path: CameraPath | None = None, scene: parallax.Scene | None = None,
-                redraw: Redraw | None = None, source: Source | None = None, progress: Progress = None,
-                cancel: Optional[threading.Event] = None) -> Take:
+                redraw: Redraw | None = None, source: Source | None = None, motion: "Motion | None" = None,
+                progress: Progress = None, cancel: Optional[threading.Event] = None) -> Take:
     """Render one take of ``photo`` to ``video`` (.mp4/.webm) and/or PNG frames in ``frames_dir``.
 
     camera_path: an explicit path (the camera contract) instead of the preset's.
     scene: a scene already built for this photo and depth (every take of a photo shares one).
     redraw: the generative engine's stage (None: the parallax take as rendered).
     source: where the photo and depth came from, for the recipe (None: they were handed in directly).
+    motion: regions of the photo that move (a living photo: :class:`pipelines.living.Motion` of the photo's
+        size); they move in the photo's own layer, so they combine with any camera move. A still camera
+        makes the take a closed loop (a cinemagraph).
     cancel: stops a redraw at its next step (the take is then the parallax draft).
 
     Writes ``<video>.json`` (the :class:`Recipe`) and ``<video>.depth.png`` (frame 0's depth, 16-bit,
-    white = near, which finishing's subject crop centres on) beside the video.
+    white = near, which finishing's subject crop centres on) beside the video, and the motion's masks
+    (``<video>.motion-<k>.png``, named in the recipe).
     """
     if video is None and frames_dir is None:
         raise InputError("nothing to write: give a video file (-o take.mp4) and/or a frames folder")
     if redraw is not None and video is None:
         raise InputError(f"the {redraw.gen.engine} engine writes a video: give -o take.mp4")
     settings = as_model(RenderSettings, settings)  # a dict of fields is checked like the CLI's options
+    if redraw is not None and motion is not None:
+        raise InputError(f"region motion runs on the parallax engine; drop the motion or the {redraw.gen.engine} "
+                         "engine")
     report = progress or (lambda f, msg: None)
 
     # 1. Build the layered scene (once per photo; reused when given)
@@ -142,9 +150,17 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
     path = camera_path or camera.preset_path(settings.preset, depth, settings)
     n = path.num_frames
 
-    # 3. Render the camera move (streamed to the encoder), 4. redrawn by the generative engine if asked
+    # 3. Render the camera move (streamed to the encoder), with the photo's regions moving for a living
+    #    photo, 4. redrawn by the generative engine if asked
     engine, ran, notices = PARALLAX, None, ()
-    if redraw is None:
+    if motion is not None:
+        from pipelines import living
+
+        path = living.frames.closed(path)  # a still camera over moving regions loops
+        animated = living.animate(photo.pixels, motion, n, settings.fps, settings.seed)
+        frames = _counted(living.frames.iter_images(scene, path, animated), n, 0.05, 1.0, report)
+        notices = motion.notices
+    elif redraw is None:
         frames: Iterator[np.ndarray] = _counted((f.image for f in parallax.iter_frames(scene, path)), n, 0.05, 1.0,
                                                 report)
     else:
@@ -162,11 +178,16 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
         for _ in frames:
             pass
 
-    # 6. Write the recipe, once, and the depth finishing reads
+    # 6. Write the recipe, once, the depth finishing reads, and the masks that moved
+    moved = None
+    if motion is not None and video is not None:  # the recipe (and its masks) go beside a video
+        from pipelines.living import save_motion
+
+        moved = save_motion(motion, Path(video).parent, Path(video).name)
     recipe = Recipe(studio_version=__version__, source=source or given_source(photo, depth), settings=settings,
                     camera_path=path.to_json() if camera_path is not None else None, loop=path.loop,
                     engine=engine, generative=redraw.gen if redraw is not None else None, generative_ran=ran,
-                    video=Path(video).name if video is not None else None, versions=versions())
+                    motion=moved, video=Path(video).name if video is not None else None, versions=versions())
     if video is not None:
         from pipelines.depth import save_depth_png
 

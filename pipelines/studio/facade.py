@@ -28,7 +28,7 @@ from pipelines.core import photo as photo_io
 from pipelines.core.errors import GenerationCancelled, InputError
 from pipelines.core.recipe import DepthSource, Recipe, Source
 from pipelines.core.schema import FinishSettings, GenerativeSettings, RenderSettings, StudioRequest, short, validate
-from pipelines.render.framing import crop_box, output_size
+from pipelines.render.framing import crop_box, output_size, pixel_box
 from pipelines.render.take import depth_sha256
 from pipelines.studio import prompt as prompts
 from pipelines.studio.outputs import OutputFolders
@@ -146,7 +146,7 @@ class Studio:
             raise InputError(f"preset {short(preset)} is unknown; choose one of {', '.join(names)}")
         why = f"Preset {preset} chosen by hand; " + plan.explanation[0].lower() + plan.explanation[1:]
         return prompts.MotionPlan(preset, plan.strength, prompts.plan_label(preset, plan.strength), why,
-                                  plan.words, False)
+                                  plan.words, False, plan.actions)
 
     def generate(self, *args: Any, **kwargs: Any) -> StudioResult:
         """Render the takes and return them all at once: the last result of :meth:`iter_generate`
@@ -161,7 +161,7 @@ class Studio:
                       duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "original",
                       long_side: int = 960, engine: str = PARALLAX, negative_prompt: str = "",
                       num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
-                      cancel: Optional[threading.Event] = None) -> Iterator[StudioResult]:
+                      cancel: Optional[threading.Event] = None, motion: Any = None) -> Iterator[StudioResult]:
         """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes, yielding a StudioResult
         once the settings are checked (no takes yet) and again as each take is ready (its ``takes`` grow to
         ``planned``), so the first take can be watched while the others render. Bad values raise an
@@ -181,6 +181,10 @@ class Studio:
         cancel: setting it stops the work: the generative model stops (that take is delivered as its
             parallax draft) and no further take starts; the takes made so far are returned
             (GenerationCancelled when it was set before the first take).
+        motion: regions of the photo that move (a living photo): a ``pipelines.living.Motion`` of the
+            photo's size, or brush groups (dicts with ``mask``, ``type``, ``direction_deg``, ``speed``; see
+            ``living.motion_from_regions``). None: the actions in the prompt ("clouds drift") move the
+            regions found for them; the notices say what moves and what must be painted.
         """
         t0 = time.perf_counter()
         say = progress or (lambda frac, msg: None)
@@ -198,14 +202,17 @@ class Studio:
         seed = random_seed() if req.seed is None else req.seed
         settings = take_settings(plan, num_takes, seed, req.vary, width=size[0], height=size[1], **timing)
         gen = self._generative_settings(req.engine, prompt, req.negative_prompt, req.num_inference_steps)
+        motion = self._motion(motion, photo_obj, gen)
         secs = self.estimate(size[0], size[1], settings[0].num_frames, num_takes, self.photos.is_prepared(photo_obj))
         say(0.0, f"About {secs:.0f} s for {num_takes} take(s) of {settings[0].duration:g} s at {size[0]}x{size[1]}")
 
         takes: list[TakeResult] = []
         prepared = out_dir = preview = None
+        moving: tuple[str, ...] = ()
 
         def result(planned: int, *more: str) -> StudioResult:
-            notices = list(prepared.notices if prepared else ()) + [n for t in takes for n in t.notices] + list(more)
+            notices = list(prepared.notices if prepared else ()) + [f"moving: {m}" for m in moving] \
+                + [n for t in takes for n in t.notices] + list(more)
             return StudioResult(tuple(takes), plan, prepared, out_dir, tuple(dict.fromkeys(notices)),
                                 time.perf_counter() - t0, preview, planned)
 
@@ -215,6 +222,14 @@ class Studio:
         preview = depth_preview(prepared.depth)
         # 3. Crop and resample to the output size and build the scene, once per photo and size
         fitted = self.photos.fitted(prepared, size, progress=say)
+        # 3b. The regions that move (painted, or found from the words), cut and resampled like the photo
+        if motion is None and plan.actions and gen is None:
+            from pipelines.living.regions import motion_from_words
+
+            motion, moving = motion_from_words(prepared.photo.pixels, plan.actions)
+        if motion is not None:
+            moving = moving or tuple(motion.describe().splitlines())
+            motion = motion.fitted(pixel_box(prepared.photo.size, size), size)
         # 4. Render the takes into this request's own folder; the source makes each of them replay
         out_dir = self.outputs.new()
         source = Source(photo_sha256=prepared.key, crop_box=crop_box(prepared.photo.size, size),
@@ -224,7 +239,8 @@ class Studio:
         for i, s in enumerate(settings):
             if cancel is not None and cancel.is_set():
                 break
-            takes.append(self._render_one(fitted, prepared, source, s, gen, i, len(settings), out_dir, say, cancel))
+            takes.append(self._render_one(fitted, prepared, source, s, gen, i, len(settings), out_dir, say, cancel,
+                                          motion))
             if i + 1 < len(settings):
                 yield result(len(settings))
         if not takes:
@@ -234,6 +250,23 @@ class Studio:
             yield result(len(takes), f"cancelled: {len(takes)} of {len(settings)} take(s) made")
         else:
             yield result(len(takes))
+
+    @staticmethod
+    def _motion(motion: Any, photo: photo_io.Photo, gen: Optional[GenerativeSettings]):
+        """The request's motion as a ``living.Motion`` of the photo's size (None: none), checked up front."""
+        if motion is None or (isinstance(motion, (list, tuple)) and not motion):
+            return None
+        if gen is not None:
+            raise InputError(f"painted motion animates regions with the parallax engine; choose it instead of "
+                             f"{gen.engine}, or clear the brush")
+        from pipelines import living
+
+        if isinstance(motion, living.Motion):
+            if motion.size != photo.size:
+                raise InputError(f"motion masks are {motion.size[0]}x{motion.size[1]} but the photo is "
+                                 f"{photo.size[0]}x{photo.size[1]}; paint them on this photo")
+            return motion
+        return living.motion_from_regions(list(motion), photo.size)
 
     def _generative_settings(self, engine: str, prompt: str, negative_prompt: str,
                              num_inference_steps: Optional[int]) -> Optional[GenerativeSettings]:
@@ -260,7 +293,7 @@ class Studio:
 
     def _render_one(self, fitted: Fitted, prepared: Prepared, source: Source, s: RenderSettings,
                     gen: Optional[GenerativeSettings], i: int, n: int, out_dir: Path, say: Progress,
-                    cancel: Optional[threading.Event]) -> TakeResult:
+                    cancel: Optional[threading.Event], motion: Any = None) -> TakeResult:
         lo, hi = 0.1 + 0.9 * i / n, 0.1 + 0.9 * (i + 1) / n
 
         def take_progress(frac: float, msg: str = "") -> None:
@@ -279,7 +312,7 @@ class Studio:
             redraw = Redraw(gen, self.stages.pipeline(gen.engine) if self.stages.pipeline is not None else None)
         t_take = time.perf_counter()
         take = self.stages.take(fitted.photo, fitted.depth, s, video=out_dir / name, scene=fitted.scene,
-                                redraw=redraw, source=source, progress=take_progress, cancel=cancel)
+                                redraw=redraw, source=source, motion=motion, progress=take_progress, cancel=cancel)
         if gen is None:
             self.rate.learn(time.perf_counter() - t_take, s)
         label = take_label(i, s)

@@ -20,6 +20,18 @@ How words are read:
   "slight") scale it down; energetic words ("dramatic", "fast", "big", "strong") move it towards 1. Only
   the strongest word of each kind counts, so "slow, gentle drift" is not twice as slow; "very" /
   "extremely" before a modifier applies it twice. Negation ("not too fast") is not understood.
+- **Actions** (a living photo: parts of the photo that move). A subject ("water", "clouds", "steam",
+  "grass") with a verb that suits it ("flows", "drift", "rises", "sways", "shimmering") is an action:
+  ``flow`` (flows, drifts, pours, falls, streams), ``rise`` (rises, billows, curls up), ``sway`` (sways,
+  rustles, flutters, "in the wind") or ``ripple`` (shimmers, ripples, sparkles). The verb follows its
+  subject within three words ("the water of the river flows") or comes just before it as an -ing or -ed
+  form ("shimmering lake", "drifting clouds"). A direction phrase right after the verb ("to the left",
+  "down", "upwards") sets the direction (0 = right, 90 = down, 180 = left, 270 = up); otherwise
+  waterfalls flow down, rise goes up and the rest go right. The words of an action are not read as a
+  camera move: "water flows to the left" keeps the default move, "steam rises" does not crane up. The
+  speed starts at 0.5 and the same calming and energetic words scale it ("slow", "gentle": 0.3;
+  "dramatic": 0.8). Which part of the photo moves is found from the subject by
+  :func:`pipelines.living.regions.find_region` (the sky, water) or painted.
 """
 from __future__ import annotations
 
@@ -88,8 +100,60 @@ _ENERGETIC = {
 }
 _INTENSIFIERS = {"very", "really", "extremely", "super", "so", "ultra"}
 
+# Actions: (type, verb regex, subjects that can do it). Verbs allow inflections.
+_ACTION_VERBS: tuple[tuple[str, str], ...] = (
+    ("rise", r"ris(?:e|es|ing)|rose|billow\w*|curl(?:s|ed|ing)?\s+up|waft\w*"),
+    ("sway", r"sway\w*|rustl\w*|flutter\w*|wav(?:e|es|ed|ing)\s+in\s+the\s+(?:wind|breeze)"
+             r"|blow(?:s|ing|n)?\s+in\s+the\s+(?:wind|breeze)|bend(?:s|ing)?\s+in\s+the\s+(?:wind|breeze)"
+             r"|danc(?:e|es|ing)\s+in\s+the\s+(?:wind|breeze)"),
+    ("ripple", r"shimmer\w*|rippl\w*|sparkl\w*|glisten\w*|glitter\w*|twinkl\w*"),
+    ("flow", r"flow\w*|drift\w*|stream(?:s|ed|ing)|pour\w*|cascad\w*|rush\w*|run(?:s|ning)?|roll(?:s|ed|ing)?"
+             r"|fall(?:s|ing)?|mov(?:e|es|ing)|float\w*|churn\w*|crash\w*|tumbl\w*"),
+)
+_WATER = {"water", "waters", "lake", "sea", "river", "ocean", "pond", "stream", "waves", "surf", "bay", "creek"}
+_SKY = {"sky", "skies", "cloud", "clouds"}
+_ACTION_SUBJECTS = {
+    "flow": _WATER | _SKY | {"waterfall", "waterfalls", "falls", "fog", "mist", "smoke", "traffic", "lights",
+                             "lava", "sand", "snow", "rain"},
+    "rise": {"steam", "smoke", "mist", "fog", "vapour", "vapor", "bubbles", "fire", "flames", "flame"},
+    "sway": {"grass", "leaves", "leaf", "tree", "trees", "branches", "branch", "hair", "flag", "flags", "wheat",
+             "flowers", "reeds", "plants", "field", "fields", "palms", "curtains", "dress"},
+    "ripple": _WATER | {"heat", "haze", "surface", "reflection", "reflections", "light"},
+}
+_DIRECTIONS = ((180.0, r"(?:to\s+(?:the\s+)?)?left(?:wards?)?|leftwards?"),
+               (0.0, r"(?:to\s+(?:the\s+)?)?right(?:wards?)?|rightwards?"),
+               (90.0, r"down(?:wards?|hill|stream)?"), (270.0, r"up(?:wards?|hill|stream)?"))
+_ACTION_VERB_RE = tuple((t, re.compile(rf"\b(?:{rx})\b")) for t, rx in _ACTION_VERBS)
+_DIRECTION_RE = tuple((d, re.compile(rf"^\s*(?:{rx})\b")) for d, rx in _DIRECTIONS)
+#: Speed of an action before modifiers (the schema's default speed).
+DEFAULT_SPEED = 0.5
+
+_MODIFIER_WORDS = set(_CALM) | set(_ENERGETIC) | _INTENSIFIERS | {"and", "along", "away"}
+
 #: Strength tiers for the label a user sees ("Dolly in - gentle").
 _TIERS = ((0.35, "gentle"), (0.65, "medium"), (1.01, "strong"))
+
+
+@dataclass(frozen=True)
+class Action:
+    """A part of the photo that moves, read from words.
+
+    subject: the noun that moves ("water", "clouds", "steam"), what region finding looks for.
+    type: flow, sway, ripple or rise. direction_deg: image axes, 0 right, 90 down.
+    speed: 0..1 (MOTION.json's speed). words: the phrase that said so, e.g. "water flows to the left".
+    """
+
+    subject: str
+    type: str
+    direction_deg: float
+    speed: float
+    words: str
+
+    def describe(self) -> str:
+        from pipelines.living.spec import direction_words
+
+        way = f" {direction_words(self.direction_deg)}" if self.type in ("flow", "rise") else ""
+        return f"{self.subject}: {self.type}{way}, speed {self.speed:.2f}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +166,7 @@ class MotionPlan:
     explanation: one or two sentences on which words did what (or that none were found).
     words: the prompt words that chose the move and changed the strength, in that order.
     defaulted: True when the prompt named no move and the default was used.
+    actions: the parts of the photo the words set in motion (a living photo), in prompt order.
     """
 
     preset: str
@@ -110,6 +175,7 @@ class MotionPlan:
     explanation: str
     words: tuple[str, ...] = field(default=())
     defaulted: bool = False
+    actions: tuple[Action, ...] = field(default=())
 
     def __post_init__(self):
         if not 0.0 <= self.strength <= 1.0:
@@ -146,6 +212,52 @@ def _find_move(text: str, available: frozenset[str] | None) -> tuple[str, str] |
                     continue
             return name, m.group(0)
     return None
+
+
+def _find_actions(text: str, speed: float) -> tuple[list[Action], str]:
+    """Actions in ``text`` (lower case, single spaces), and the text with their words blanked out so the
+    camera rules do not read them ("flows to the left" is the water's direction, not a truck left)."""
+    spans = []
+    words = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[a-z0-9]+", text)]
+    for kind, rx in _ACTION_VERB_RE:
+        for m in rx.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b, _ in spans):
+                continue
+            before = [w for w in words if w[1] <= m.start()]
+            after = [w for w in words if w[0] >= m.end()]
+            subject = None
+            # The subject before the verb (within three words), or right after an -ing/-ed verb.
+            for w in reversed(before[-4:]):
+                if w[2] in _ACTION_SUBJECTS[kind]:
+                    subject = w
+                    break
+            if subject is None and re.search(r"(?:ing|ed)$", m.group(0)):
+                for w in after[:3]:
+                    if w[2] in _ACTION_SUBJECTS[kind]:
+                        subject = w
+                        break
+            if subject is None:
+                continue
+            start, end = min(subject[0], m.start()), max(subject[1], m.end())
+            direction = 90.0 if (kind == "flow" and subject[2] in ("waterfall", "waterfalls", "falls", "rain")) \
+                or m.group(0).startswith(("fall", "pour", "cascad", "tumbl")) else (270.0 if kind == "rise" else 0.0)
+            # A direction may follow the verb after a modifier or two ("drift slowly to the left").
+            skip = re.match(r"^(?:\s*(?:" + "|".join(sorted(_MODIFIER_WORDS)) + r"))*\b", text[m.end():])
+            at = m.end() + (skip.end() if skip else 0)
+            for deg, drx in _DIRECTION_RE:
+                d = drx.match(text[at:])
+                if d:
+                    direction, end = deg, max(end, at + d.end())
+                    break
+            wind = re.match(r"^\s*in\s+the\s+(?:wind|breeze)\b", text[end:])
+            if wind:
+                end += wind.end()
+            spans.append((start, end, Action(subject[2], kind, direction, speed, text[start:end].strip())))
+    spans.sort(key=lambda s: s[0])
+    blanked = text
+    for a, b, _ in spans:
+        blanked = blanked[:a] + " " * (b - a) + blanked[b:]
+    return [s[2] for s in spans], blanked
 
 
 def _strength(words: list[str], base: float) -> tuple[float, list[str]]:
@@ -195,7 +307,9 @@ def parse_prompt(prompt: str | None, base_strength: float = DEFAULT_STRENGTH,
 
     text = re.sub(r"[^a-z0-9\s-]", " ", prompt.lower())
     text = re.sub(r"\s+", " ", text).strip()
-    move = _find_move(text, available)
+    speed, _ = _strength(text.replace("-", " ").split(), DEFAULT_SPEED)
+    actions, camera_text = _find_actions(text, speed)
+    move = _find_move(camera_text, available)
     strength, mod_words = _strength(text.replace("-", " ").split(), float(base_strength))
     preset = move[0] if move else default_preset
     label = plan_label(preset, strength)
@@ -204,6 +318,8 @@ def parse_prompt(prompt: str | None, base_strength: float = DEFAULT_STRENGTH,
         said = f'"{move[1]}" -> {preset_label(preset).lower()}'
         if re.match(r"(pan|tilt)", move[1]):
             said += " (a pan or tilt slides the camera here: turning in place would show no depth)"
+    elif text and actions:
+        said = f"no camera move named, so the default move ({preset_label(preset).lower()}) is used (strength 0 keeps the camera still)"
     elif text:
         said = f"no camera move named in the prompt, so the default move ({preset_label(preset).lower()}) is used"
     else:
@@ -213,6 +329,8 @@ def parse_prompt(prompt: str | None, base_strength: float = DEFAULT_STRENGTH,
         said += f"; {how} set the strength from {float(base_strength):.2f} to {strength:.2f}"
     else:
         said += f"; strength {strength:.2f}"
+    for a in actions:
+        said += f'; "{a.words}" -> {a.describe()}'
     words = ((move[1],) if move else ()) + tuple(mod_words)
     return MotionPlan(preset=preset, strength=strength, label=label, explanation=said[:1].upper() + said[1:] + ".",
-                      words=words, defaulted=move is None)
+                      words=words, defaulted=move is None, actions=tuple(actions))

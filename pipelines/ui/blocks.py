@@ -12,6 +12,7 @@ from pipelines import studio as studio_api
 from pipelines.core.schema import RenderSettings, StudioRequest, bound
 from pipelines.ui.controls import choices, default, examples, slider
 from pipelines.ui.finish_panel import finish_panel, preview_slots
+from pipelines.ui.motion_panel import editor_for_photo, motion_overlay, motion_panel
 from pipelines.ui.handlers import (FROM_PROMPT, Runs, describe_plan, engine_note, estimate_text, keep_take,
                                    recipe_controls, take_slots)
 
@@ -103,6 +104,12 @@ def _settings(studio: studio_api.Studio) -> dict:
                 engine_md=engine_md, negative_prompt=negative_prompt)
 
 
+def _brush() -> dict:
+    """The living-photo brush: one layer per motion group, its controls and the overlay preview."""
+    brush, controls, overlay, note = motion_panel()
+    return dict(brush=brush, brush_controls=controls, brush_overlay=overlay, brush_md=note)
+
+
 def _takes() -> dict:
     """Generate and Stop, the status, one column per take (video + Keep), the kept takes and the recipes."""
     import gradio as gr
@@ -131,7 +138,8 @@ def _takes() -> dict:
                 kept_paths=gr.State([]))  # this session's kept takes
 
 
-#: The Generate inputs, in the order of handlers.generate's parameters (and of the /generate API).
+#: The Generate inputs, in the order of handlers.generate's parameters (and of the /generate API); the
+#: brush and its four groups' controls (type, direction, speed) follow them.
 GENERATE_INPUTS = ("photo", "prompt", "preset", "strength", "seed", "random_seed", "num_takes", "vary", "duration",
                    "fps", "aspect", "long_side", "engine", "negative_prompt")
 
@@ -143,7 +151,7 @@ def build_demo(studio: Optional[studio_api.Studio] = None):
     studio = studio or studio_api.Studio()
     with gr.Blocks(title="Photo-to-video studio", delete_cache=(900, 3600)) as demo:
         gr.Markdown("# Photo-to-video studio\nOne photo and a few words in, several short camera moves out.")
-        ui = {**_photo_and_words(studio), **_settings(studio), **_takes()}
+        ui = {**_photo_and_words(studio), **_settings(studio), **_brush(), **_takes()}
         panel, finish_take, finish_button, finish_inputs, finish_outputs = finish_panel(studio, ui["kept_paths"])
         runs = Runs(studio)
         _wire_generate(studio, demo, ui, runs)
@@ -176,7 +184,15 @@ def _wire_generate(studio: studio_api.Studio, demo, ui: dict, runs: Runs) -> Non
                         ui["engine"], [ui["engine_md"], ui["negative_prompt"]], api_name="engine_status",
                         queue=False, show_progress="hidden",
                         preprocess=False)  # an unknown engine gets the note that names it, not a choice error
-    ui["go"].click(runs.generate, [ui[k] for k in GENERATE_INPUTS],
+    ui["photo"].change(editor_for_photo, ui["photo"], ui["brush"], api_visibility="private", queue=False,
+                       show_progress="hidden")
+    brush = [ui["brush"], *ui["brush_controls"]]
+    # The editor reports a painted layer on input/apply (after the layer's upload), not on every stroke.
+    gr.on([ui["brush"].change, ui["brush"].input, ui["brush"].apply, ui["prompt"].change]
+          + [c.change for c in ui["brush_controls"]],
+          motion_overlay, [ui["brush"], ui["prompt"], *ui["brush_controls"]], [ui["brush_overlay"], ui["brush_md"]],
+          api_name="motion_preview", queue=False, show_progress="hidden", trigger_mode="always_last")
+    ui["go"].click(runs.generate, [ui[k] for k in GENERATE_INPUTS] + brush,
                    [*ui["videos"], ui["depth_img"], ui["plan_md"], ui["status_md"], ui["recipes"], ui["take_paths"]],
                    api_name="generate", preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render",
                    show_progress_on=ui["status_md"])  # not over the takes: the first plays while the rest render

@@ -148,10 +148,11 @@ def engine_note(studio: studio_api.Studio, engine: str) -> str:
 def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, strength: float, seed: Any,
              random_seed: bool, num_takes: Any, vary: str, duration: Any, fps: Any, aspect: str, long_side: Any,
              engine: str = studio_api.PARALLAX, negative_prompt: str = "", progress=None,
-             cancel: Optional[threading.Event] = None):
+             cancel: Optional[threading.Event] = None, motion: Optional[list] = None):
     """One click: N takes, yielded as each take is ready (the first plays while the others render). Each
     yield holds the four take slots, the depth picture, the plan, the status, the takes' recipes (JSON)
-    and the takes' paths (for the session's state: what Keep may keep)."""
+    and the takes' paths (for the session's state: what Keep may keep). ``motion``: the brush's groups
+    (:func:`pipelines.ui.motion_panel.brush_regions`), or None to let the words decide what moves."""
     import gradio as gr
 
     if progress is None:
@@ -161,7 +162,7 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
             raise InputError("seed is empty; type a seed or tick Random seed")
         # Values go to the studio as they came: its schema (StudioRequest) checks and names each one.
         results = studio.iter_generate(
-            _photo_source(photo), progress=_throttled(progress), cancel=cancel,
+            _photo_source(photo), progress=_throttled(progress), cancel=cancel, motion=motion,
             preset=None if preset in (None, "", FROM_PROMPT) else preset, seed=None if random_seed else seed,
             **_given(prompt=prompt, strength=strength, num_takes=num_takes, vary=vary, duration=duration, fps=fps,
                      aspect=aspect, long_side=long_side, engine=engine, negative_prompt=negative_prompt))
@@ -193,7 +194,8 @@ def _outputs(result: studio_api.StudioResult) -> tuple:
     # The full recipe (with every camera pose) is in the JSON file beside each video; the page gets the gist.
     recipes = [{"label": t.label, "engine": t.recipe.engine,
                 "settings": t.settings.model_dump(), "plan": result.plan.label,
-                "source_photo_sha256": t.recipe.source.photo_sha256, "video": t.recipe.video}
+                "source_photo_sha256": t.recipe.source.photo_sha256, "video": t.recipe.video,
+                **({"motion": t.recipe.motion.model_dump(exclude_none=True)} if t.recipe.motion else {})}
                for t in result.takes]
     recipes += [{"label": f"Take {i + 1} - rendering", "pending": True} for i in range(n, result.planned)]
     depth = result.depth_preview if result.depth_preview is not None else gr.Image()  # kept until depth is in
@@ -332,14 +334,24 @@ class Runs:
         running: dict[str, threading.Event] = {}
 
         def run(photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
-                long_side, engine=None, negative_prompt=None, request=None, progress=gr.Progress()):
+                long_side, engine=None, negative_prompt=None, brush=None, type_1=None, direction_1=None,
+                speed_1=None, type_2=None, direction_2=None, speed_2=None, type_3=None, direction_3=None,
+                speed_3=None, type_4=None, direction_4=None, speed_4=None, request=None, progress=gr.Progress()):
+            from pipelines.ui.motion_panel import brush_regions
+
+            groups = (type_1, direction_1, speed_1, type_2, direction_2, speed_2, type_3, direction_3, speed_3,
+                      type_4, direction_4, speed_4)
+            try:
+                motion = brush_regions(brush, *groups) or None
+            except StudioError as exc:
+                raise _error(exc) from None
             cancel = threading.Event()
             key = getattr(request, "session_hash", None) or str(id(cancel))
             running[key] = cancel
             try:
                 yield from generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
                                     duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
-                                    cancel=cancel)
+                                    cancel=cancel, motion=motion)
             finally:
                 if running.get(key) is cancel:
                     del running[key]

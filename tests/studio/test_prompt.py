@@ -114,3 +114,33 @@ def test_error_prompt_too_long():
 def test_error_unknown_default_preset():
     with pytest.raises(InputError, match="default preset"):
         parse_prompt("orbit", default_preset="warp", presets=ALL)
+
+
+# -------------------------------------------------------------------------- actions (living photos)
+
+@pytest.mark.parametrize("prompt, subject, kind, direction, speed, preset", [
+    ("water flows to the left", "water", "flow", 180.0, 0.5, "dolly-in"),
+    ("clouds drift", "clouds", "flow", 0.0, 0.5, "dolly-in"),
+    ("steam rises from the cup", "steam", "rise", 270.0, 0.5, "dolly-in"),
+    ("grass sways in the wind", "grass", "sway", 0.0, 0.5, "dolly-in"),
+    ("shimmering lake", "lake", "ripple", 0.0, 0.5, "dolly-in"),
+    ("slow push in while the waterfall flows", "waterfall", "flow", 90.0, 0.3, "dolly-in"),
+    ("dramatic clouds drift slowly to the left, orbit around the tower", "clouds", "flow", 180.0, 0.72, "orbit"),
+    ("gentle drifting clouds", "clouds", "flow", 0.0, 0.3, "dolly-in"),
+])
+def test_actions(prompt, subject, kind, direction, speed, preset):
+    plan = parse_prompt(prompt, presets=ALL)
+    (action,) = plan.actions
+    assert (action.subject, action.type, action.direction_deg) == (subject, kind, direction)
+    assert action.speed == pytest.approx(speed)
+    assert plan.preset == preset
+    assert action.words in plan.explanation
+
+
+@pytest.mark.parametrize("prompt, preset", [
+    ("rise above the trees", "pedestal-up"),   # a camera move, not trees that rise
+    ("drift left", "truck-left"),               # no subject: the camera drifts
+    ("steam rises", "dolly-in"),                # the steam's rise is not a crane up
+])
+def test_action_words_are_not_camera_moves(prompt, preset):
+    assert parse_prompt(prompt, presets=ALL).preset == preset

@@ -1,0 +1,429 @@
+"""Region motion without weights: the Eulerian motion field of a living photo, frame by frame.
+
+The method (Holynski et al. 2021, "Animating Pictures with Eulerian Motion Fields", made cheap for a CPU):
+
+1. **A static motion field.** Each flow or rise region gets a dense field M (pixels per frame): the
+   region's direction, bent by the user's strokes (each stroke's tangent spread by a normalised Gaussian),
+   scaled by its speed and multiplied by the region's *feathered* mask. The feather runs inwards from the
+   mask's edge, so the field reaches zero smoothly where moving meets still (no tear) and is exactly zero
+   on the mask's black pixels (those pixels never change).
+2. **Integration, step by step.** D_{k+1}(y) = D_k(y) + s M(y + D_k(y)) traces where the texture seen at y
+   came from (s = -1, k steps back) or goes to (s = +1, k steps ahead). The fields are smooth, so they
+   are integrated on a coarse grid (FIELD_SIDE) and upsampled per frame; every CHECKPOINT-th step is kept,
+   so any frame is a few coarse steps from a checkpoint (random access for the renderer's threads; memory
+   grows with sqrt(frames), not frames).
+3. **Symmetric blending closes the loop.** Time t of N is (1 - t/N) I(y + D^-_t) + (t/N) I(y + D^+_{N-t}):
+   the first term is the photo advected forward t steps, the second the photo that the advection reaches
+   at time N, advected backwards. Time 0 is the photo, time N the photo again: the loop
+   closes by construction over the take's duration.
+4. **Oscillations in closed form.** Sway (a travelling wave along the direction, its phase varying over
+   the region and with the seed) and ripple (a few small travelling waves) are periodic displacements
+   with a whole number of cycles per take, measured from time 0, so time 0 is the photo and the loop
+   closes exactly. They add to the flow's sampling offsets, so any mix of regions costs two remaps per
+   frame (one when nothing flows).
+
+5. **Frame i shows time i + 1/2.** Every frame is then resampled alike. The untouched photo is sharper than
+   any resampled frame, so a frame 0 equal to it would pop at the loop point on fine textures (grass); with
+   the half-frame offset the loop is symmetric about the photo and the seam is an ordinary step.
+
+Units: speed 1 = 10 % of the frame width per second (sway: peak speed; ripple: amplitude scale).
+Everything outside the union of the masks is copied from the photo, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from pipelines.core.errors import InputError
+from pipelines.living.spec import Motion, Region
+
+#: Speed 1 moves the texture this fraction of the frame width per second.
+FULL_SPEED = 0.10
+#: Longest side of the coarse grid the fields live on (they are smooth: a few px per cell is plenty).
+FIELD_SIDE = 384
+#: Feather (inward) of a region's edge, fraction of the photo's longer side, and its floor in pixels.
+FEATHER = 0.015
+FEATHER_MIN_PX = 4.0
+#: Spread of a stroke's direction (normalised Gaussian sigma), fraction of the longer side.
+STROKE_SIGMA = 0.05
+#: Sway: one back-and-forth every this many seconds (rounded to whole cycles per take).
+SWAY_PERIOD_S = 2.0
+#: Sway: the wave's length across the region, fraction of the longer side.
+SWAY_WAVELENGTH = 0.35
+#: Ripple: amplitude at speed 1 (fraction of the width), wavelength (fraction of the longer side), period.
+RIPPLE_AMPLITUDE = 0.004
+RIPPLE_WAVELENGTH = 0.05
+RIPPLE_PERIOD_S = 1.0
+#: Rise: lateral wobble at the downstream end (fraction of the width) and how much the texture dissolves
+#: towards a blur there (0 = not at all, 1 = fully).
+RISE_WOBBLE = 0.012
+RISE_DISSOLVE = 0.6
+
+
+def feathered(mask: np.ndarray, feather_px: float) -> np.ndarray:
+    """The mask's grey level times a smoothstep of the distance to its black pixels (inward feather):
+    0 on and outside the mask's edge, full inside ``feather_px``. (H, W) float32 in [0, 1]."""
+    support = (mask > 0).astype(np.uint8)
+    if feather_px <= 0:
+        return mask.astype(np.float32)
+    dist = cv2.distanceTransform(support, cv2.DIST_L2, 5)
+    t = np.clip(dist / feather_px, 0.0, 1.0)
+    return (mask * (t * t * (3.0 - 2.0 * t))).astype(np.float32)
+
+
+def direction_field(region: Region, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """Unit direction per coarse cell, (h, w, 2) float32: the region's direction, bent towards each
+    stroke's tangent within ~STROKE_SIGMA of it. ``scale``: photo pixels per coarse cell."""
+    h, w = shape
+    a = math.radians(region.direction_deg)
+    base = np.array([math.cos(a), math.sin(a)], np.float32)
+    if not region.strokes:
+        return np.broadcast_to(base, (h, w, 2)).astype(np.float32)
+    acc = np.zeros((h, w, 2), np.float32)
+    weight = np.zeros((h, w), np.float32)
+    for stroke in region.strokes:
+        pts = np.asarray(stroke, np.float32) / scale
+        for p, q in zip(pts[:-1], pts[1:]):
+            d = q - p
+            n = float(np.hypot(*d))
+            if n < 1e-6:
+                continue
+            # Splat the segment's tangent along its length; the Gaussian blur below spreads it.
+            steps = max(2, int(math.ceil(n)))
+            for s in np.linspace(0.0, 1.0, steps):
+                x, y = p + s * d
+                xi, yi = int(round(float(x))), int(round(float(y)))
+                if 0 <= xi < w and 0 <= yi < h:
+                    acc[yi, xi] += d / n
+                    weight[yi, xi] += 1.0
+    sigma = max(1.0, STROKE_SIGMA * max(region.mask.shape) / scale)
+    acc = cv2.GaussianBlur(acc, (0, 0), sigma)
+    weight = cv2.GaussianBlur(weight, (0, 0), sigma)
+    peak = float(weight.max()) or 1.0
+    # Far from every stroke the base direction holds; near one, the stroke's tangent wins.
+    eps = 0.05 * peak
+    field = (acc + eps * base) / (weight + eps)[..., None]
+    norm = np.maximum(np.linalg.norm(field, axis=-1, keepdims=True), 1e-6)
+    return (field / norm).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class _Wave:
+    """A travelling wave of the displacement: amplitude (px) * unit vector * sin(k.x - w t + phase)."""
+
+    vector: tuple[float, float]
+    k: tuple[float, float]
+    omega: float
+    phase: float
+
+
+class LivingPhoto:
+    """A photo whose regions move: :meth:`frame` gives the animated photo for frame i of ``num_frames``.
+
+    Frames are pure functions of (photo, motion, num_frames, fps, seed) and of i alone, so threads may ask
+    for them in any order. ``box`` (x0, y0, x1, y1) bounds every pixel that can change; ``support`` (H, W)
+    bool marks them (the masks' non-black pixels).
+    """
+
+    def __init__(self, pixels: np.ndarray, motion: Motion, num_frames: int, fps: float, seed: int = 0):
+        h, w = pixels.shape[:2]
+        if motion.size != (w, h):
+            raise InputError(f"motion masks are {motion.size[0]}x{motion.size[1]} but the photo is {w}x{h}; "
+                             "fit the motion to the photo (Motion.fitted) first")
+        if num_frames < 1 or fps <= 0:
+            raise InputError(f"num_frames must be >= 1 and fps > 0, got {num_frames} and {fps}")
+        self.pixels = pixels
+        self.num_frames = int(num_frames)
+        self.fps = float(fps)
+        self.seed = int(seed)
+        support = np.zeros((h, w), bool)
+        for r in motion.regions:
+            if r.speed > 0:
+                support |= r.mask > 0
+        self.support = support
+        if not support.any():
+            self.box = None
+            return
+        ys, xs = np.nonzero(support)
+        self.box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        x0, y0, x1, y1 = self.box
+        bw, bh = x1 - x0, y1 - y0
+        self._scale = max(1.0, max(bw, bh) / FIELD_SIDE)
+        fw, fh = max(2, round(bw / self._scale)), max(2, round(bh / self._scale))
+        self._coarse = (fw, fh)
+        # Photo pixels per coarse cell along each axis (they differ slightly after rounding).
+        self._sx, self._sy = bw / fw, bh / fh
+        self._build_fields(motion, w, h)
+
+    # -- set-up ---------------------------------------------------------------------------------------
+    def _coarse_mask(self, mask: np.ndarray, feather_px: float) -> np.ndarray:
+        x0, y0, x1, y1 = self.box
+        m = feathered(mask, feather_px)[y0:y1, x0:x1]
+        return cv2.resize(m, self._coarse, interpolation=cv2.INTER_AREA)
+
+    def _build_fields(self, motion: Motion, w: int, h: int) -> None:
+        x0, y0, x1, y1 = self.box
+        fw, fh = self._coarse
+        n, fps = self.num_frames, self.fps
+        rng = np.random.default_rng(self.seed)
+        feather = max(FEATHER_MIN_PX, FEATHER * max(w, h))
+        px_per_frame = FULL_SPEED * w / fps  # speed 1, in photo pixels
+        flow = np.zeros((fh, fw, 2), np.float32)
+        self._waves: list[tuple[np.ndarray, list[_Wave]]] = []
+        self._dissolve: Optional[np.ndarray] = None
+        # Coarse cell centres in photo pixels (relative to the box), for the waves' phases.
+        gy, gx = np.mgrid[0:fh, 0:fw].astype(np.float32)
+        self._cells = (gy, gx)
+        py, px = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        self._pixel_grid = np.dstack([px, py])
+        self._gx, self._gy = (gx + 0.5) * self._sx - 0.5, (gy + 0.5) * self._sy - 0.5
+        for region in motion.regions:
+            if region.speed <= 0:
+                continue
+            cm = self._coarse_mask(region.mask, feather)
+            dirs = direction_field(_cropped(region, self.box), (fh, fw), max(self._sx, self._sy))
+            if region.type in ("flow", "rise"):
+                speed = region.speed * px_per_frame
+                if region.type == "rise":
+                    speed_map, wobble, dissolve = self._rise_profile(cm, dirs, rng, w)
+                    flow += dirs * (cm * speed * speed_map)[..., None]
+                    self._waves.append((cm * wobble, self._sway_waves(region, rng, w, h, lateral=True)))
+                    d = cm * dissolve
+                    self._dissolve = d if self._dissolve is None else np.maximum(self._dissolve, d)
+                else:
+                    flow += dirs * (cm * speed)[..., None]
+            elif region.type == "sway":
+                # Peak speed = speed * FULL_SPEED * w per second; amplitude = peak speed / angular frequency.
+                cycles = max(1, round(n / fps / SWAY_PERIOD_S))
+                omega_s = 2 * math.pi * cycles / (n / fps)
+                amp = region.speed * FULL_SPEED * w / omega_s
+                self._waves.append((cm * amp, self._sway_waves(region, rng, w, h, cycles=cycles)))
+            else:  # ripple
+                amp = region.speed * RIPPLE_AMPLITUDE * w
+                self._waves.append((cm * amp, self._ripple_waves(region, rng, w, h)))
+        self._flow = flow if np.abs(flow).max() > 0 else None
+        if self._flow is not None:
+            self._checkpoints = {s: self._integrate_checkpoints(s) for s in (-1, 1)}
+        if self._dissolve is not None:
+            k = max(1.0, 0.01 * max(w, h))
+            crop = self.pixels[y0:y1, x0:x1]
+            self._blurred = cv2.GaussianBlur(crop, (0, 0), k)
+            self._dissolve_full = cv2.resize(self._dissolve, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        # Each wave's static part, so a frame costs two multiply-adds per wave:
+        # sin(arg - w i) - sin(arg) = sin(arg) (cos(w i) - 1) - cos(arg) sin(w i).
+        self._wave_terms = []
+        for amp, waves in self._waves:
+            shift = self._rest_time(amp, waves)
+            for wv in waves:
+                arg = wv.k[0] * self._gx + wv.k[1] * self._gy + wv.phase - wv.omega * shift
+                self._wave_terms.append((wv.omega, (amp * np.sin(arg)).astype(np.float32),
+                                         (amp * np.cos(arg)).astype(np.float32), wv.vector))
+        self._photo_box = np.ascontiguousarray(self.pixels[y0:y1, x0:x1])
+        self._keep = np.ascontiguousarray(self.support[y0:y1, x0:x1]).view(np.uint8)
+
+    def _rest_time(self, amp: np.ndarray, waves: list[_Wave], candidates: int = 64) -> float:
+        """The time (frames) at which these waves move slowest over their region: the loop point is put
+        there, as at a pendulum's turning point, so the seam is the gentlest step of the cycle, not an
+        arbitrary one. Shifting every wave by the same time keeps the whole number of cycles per take."""
+        amp, gx, gy = amp[::4, ::4], self._gx[::4, ::4], self._gy[::4, ::4]  # smooth: a sparse grid will do
+        weight = amp / max(float(amp.sum()), 1e-6)
+        best, best_speed = 0.0, math.inf
+        for tau in np.linspace(0.0, self.num_frames, candidates, endpoint=False):
+            vx = np.zeros_like(amp)
+            vy = np.zeros_like(amp)
+            for wv in waves:
+                c = wv.omega * np.cos(wv.k[0] * gx + wv.k[1] * gy + wv.phase - wv.omega * tau)
+                vx += c * wv.vector[0]
+                vy += c * wv.vector[1]
+            speed = float((weight * np.hypot(vx, vy)).sum())
+            if speed < best_speed:
+                best, best_speed = float(tau), speed
+        return best
+
+    def _rise_profile(self, cm, dirs, rng, w):
+        """Along-travel coordinate of a rise region in [0, 1] (0 upstream, 1 downstream): the speed grows
+        along it (buoyancy), the lateral wobble grows, and the texture dissolves towards a blur."""
+        along = self._gx * dirs[..., 0] + self._gy * dirs[..., 1]
+        inside = cm > 0
+        lo, hi = (float(along[inside].min()), float(along[inside].max())) if inside.any() else (0.0, 1.0)
+        u = np.clip((along - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
+        speed_map = 0.6 + 0.8 * u
+        wobble = (RISE_WOBBLE * w) * u
+        dissolve = RISE_DISSOLVE * u * u
+        return speed_map, wobble, dissolve
+
+    def _sway_waves(self, region: Region, rng, w, h, cycles: int | None = None, lateral: bool = False):
+        """Sway: displacement along the direction (or across it, for rise's wobble), a wave travelling
+        along the direction so neighbouring parts of the region lag each other."""
+        n, fps = self.num_frames, self.fps
+        a = math.radians(region.direction_deg)
+        d = (math.cos(a), math.sin(a))
+        vec = (-d[1], d[0]) if lateral else d
+        if cycles is None:
+            cycles = max(1, round(n / fps / SWAY_PERIOD_S))
+        kmag = 2 * math.pi / (SWAY_WAVELENGTH * max(w, h))
+        waves = []
+        for j, share in enumerate((0.75, 0.25)):
+            ang = a + rng.uniform(-0.4, 0.4)
+            waves.append(_Wave((vec[0] * share, vec[1] * share), (kmag * (1 + j) * math.cos(ang), kmag * (1 + j) * math.sin(ang)),
+                               2 * math.pi * cycles * (1 + j) / n, float(rng.uniform(0, 2 * math.pi))))
+        return waves
+
+    def _ripple_waves(self, region: Region, rng, w, h):
+        n, fps = self.num_frames, self.fps
+        a = math.radians(region.direction_deg)
+        base_cycles = max(1, round(n / fps / RIPPLE_PERIOD_S))
+        waves = []
+        for j in range(3):
+            ang = a + rng.uniform(-0.6, 0.6)
+            lam = RIPPLE_WAVELENGTH * max(w, h) * rng.uniform(0.7, 1.4)
+            kmag = 2 * math.pi / lam
+            # Displacement across the wave front (the surface tilts), travelling along the direction.
+            vec = (-math.sin(ang) / 3 ** 0.5 + math.cos(ang) * 0.3, math.cos(ang) / 3 ** 0.5)
+            waves.append(_Wave(vec, (kmag * math.cos(ang), kmag * math.sin(ang)),
+                               2 * math.pi * (base_cycles + j) / n, float(rng.uniform(0, 2 * math.pi))))
+        return waves
+
+    def _integrate_checkpoints(self, sign: int) -> list[np.ndarray]:
+        """Every ``_every``-th D^sign_{k + 1/2}, k = 0..N-1 (frames sit half a step into their time)."""
+        n = self.num_frames
+        self._every = max(1, int(math.ceil(math.sqrt(n))))
+        out, d = [], 0.5 * sign * self._flow  # a half step first
+        for k in range(n + 1):
+            if k % self._every == 0:
+                out.append(d.copy())
+            if k < n:
+                d = self._step(d, sign)
+        return out
+
+    def _step(self, d: np.ndarray, sign: int) -> np.ndarray:
+        """D_{k+1}(y) = D_k(y) + sign * M(y + D_k(y)); D in photo pixels on the coarse grid."""
+        mx = self._cells[1] + d[..., 0] / self._sx
+        my = self._cells[0] + d[..., 1] / self._sy
+        m = cv2.remap(self._flow, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return d + sign * m
+
+    def _displacement(self, k: int, sign: int) -> np.ndarray:
+        """D^sign_{k + 1/2} on the coarse grid, from the nearest checkpoint at or below k."""
+        c = k // self._every
+        d = self._checkpoints[sign][c]
+        for _ in range(k - c * self._every):
+            d = self._step(d, sign)
+        return d
+
+    def _oscillation(self, t: float) -> Optional[np.ndarray]:
+        """Sampling offset of the sway, ripple and rise-wobble waves at time t (frames), (h, w, 2); zero at
+        time 0 and every whole take."""
+        if not self._wave_terms:
+            return None
+        out = np.zeros(self._coarse[::-1] + (2,), np.float32)
+        for omega, amp_sin, amp_cos, vector in self._wave_terms:
+            s = amp_sin * (math.cos(omega * t) - 1.0) - amp_cos * math.sin(omega * t)
+            # The texture moves by +amp*s, so the output samples at -amp*s.
+            out[..., 0] -= s * vector[0]
+            out[..., 1] -= s * vector[1]
+        return out
+
+    # -- frames ---------------------------------------------------------------------------------------
+    def _sample(self, offset: np.ndarray) -> np.ndarray:
+        """The photo's box sampled at y + offset (offset on the coarse grid, photo pixels)."""
+        x0, y0, x1, y1 = self.box
+        bw, bh = x1 - x0, y1 - y0
+        maps = cv2.resize(offset, (bw, bh), interpolation=cv2.INTER_LINEAR)
+        maps += self._pixel_grid
+        m1, m2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
+        # Bilinear, like the renderer: every frame is resampled (frames sit half a step into their time), so
+        # none is sharper than its neighbours; bicubic costs ~1.5x for no visible gain here.
+        return cv2.remap(self.pixels, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+    def frame(self, i: int) -> np.ndarray:
+        """The animated photo at frame ``i`` (0 <= i < num_frames), time i + 1/2: (H, W, 3) uint8, the
+        photo itself outside the masks."""
+        if self.box is None:
+            if not 0 <= i < self.num_frames:
+                raise InputError(f"frame index must be in 0..{self.num_frames - 1}, got {i}")
+            return self.pixels
+        x0, y0, x1, y1 = self.box
+        out = self.pixels.copy()
+        out[y0:y1, x0:x1] = self.frame_box(i)
+        return out
+
+    def frame_box(self, i: int) -> np.ndarray:
+        """The animated pixels of ``box`` at frame ``i``: (y1 - y0, x1 - x0, 3) uint8 (the photo outside
+        the masks). The renderer asks for this much only."""
+        if not 0 <= i < self.num_frames:
+            raise InputError(f"frame index must be in 0..{self.num_frames - 1}, got {i}")
+        if self.box is None:
+            return self.pixels
+        n = self.num_frames
+        t = i + 0.5
+        osc = self._oscillation(t)
+        zero = np.zeros(self._coarse[::-1] + (2,), np.float32)
+        if self._flow is None:
+            moved = self._sample(osc)
+        else:
+            back = self._displacement(i, -1) + (osc if osc is not None else zero)  # D^-_{i + 1/2}
+            ahead = self._displacement(n - 1 - i, 1) + (osc if osc is not None else zero)  # D^+_{N - i - 1/2}
+            moved = _blend_keep_contrast(self._sample(back), self._sample(ahead), t / n)
+        if self._dissolve is not None:
+            # Eased in and out over the take, so the loop closes on the photo.
+            wgt = self._dissolve_full * math.sin(math.pi * t / n) ** 2
+            moved = cv2.blendLinear(moved, self._blurred, 1.0 - wgt, wgt)
+        out = self._photo_box.copy()
+        cv2.copyTo(moved, self._keep, out)  # in place (numpy's copyto with a mask is ~40x slower)
+        return out
+
+    def texture(self, i: int):
+        """The renderer's per-frame texture hook (``parallax.Texture``): (the box's pixels, box) for frame
+        i, or None when nothing moves."""
+        if self.box is None:
+            return None
+        return self.frame_box(i % self.num_frames), self.box
+
+
+#: Side of the window (photo pixels) of the local mean a flow's blend keeps its contrast around, and the
+#: stride of the pixels that measure the contrast.
+CONTRAST_WINDOW = 8
+CONTRAST_STRIDE = 4
+
+
+def _blend_keep_contrast(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """(1 - t) a + t b with its contrast restored: a plain cross-fade of two shifted copies of a texture
+    loses up to half its variance mid-way (the take would look washed out half-way and sharpen towards the
+    loop point, a visible pulse). The blend's deviation from its local mean (CONTRAST_WINDOW) is scaled so
+    its standard deviation is the weighted one of a and b (a variance-preserving blend, after Heitz and
+    Neyret 2018); the gain (1..sqrt 2) is measured per frame on every CONTRAST_STRIDE-th pixel, so copies
+    that are still alike (a slow flow) are not over-sharpened. All in uint8 OpenCV ops; at t = 0 it is a."""
+    if t <= 0.0:
+        return a
+    h, w = a.shape[:2]
+    mix = cv2.addWeighted(a, 1.0 - t, b, t, 0.0)
+    small = (max(1, w // CONTRAST_WINDOW), max(1, h // CONTRAST_WINDOW))
+    mean = cv2.resize(cv2.resize(mix, small, interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
+    k = CONTRAST_STRIDE
+    m = mean[::k, ::k].astype(np.float32)
+
+    def spread(x):
+        return float(np.sqrt(np.mean((x[::k, ::k].astype(np.float32) - m) ** 2)))
+
+    have = spread(mix)
+    want = (1.0 - t) * spread(a) + t * spread(b)
+    gain = min(math.sqrt(2.0), max(1.0, want / have)) if have > 1e-3 else 1.0
+    return cv2.addWeighted(mix, gain, mean, 1.0 - gain, 0.0)
+
+
+def _cropped(region: Region, box) -> Region:
+    """The region's strokes moved into the box's coordinates (for the coarse direction field)."""
+    x0, y0 = box[0], box[1]
+    strokes = tuple(tuple((x - x0, y - y0) for x, y in s) for s in region.strokes)
+    return Region(region.mask, region.type, region.direction_deg, region.speed, strokes, region.name)
+
+
+def animate(pixels: np.ndarray, motion: Motion, num_frames: int, fps: float, seed: int = 0) -> LivingPhoto:
+    """Prepare the living photo of ``pixels`` (H, W, 3 uint8) for a take of ``num_frames`` at ``fps``:
+    fields built and integrated once; ask :meth:`LivingPhoto.frame` for each frame."""
+    return LivingPhoto(pixels, motion, num_frames, fps, seed)
