@@ -28,7 +28,7 @@ WORK_SIDE = 320
 #: Long side of the image the focus cue is measured on: blur shrinks with the image, so measure it larger.
 FOCUS_SIDE = 720
 #: Share of the frame a subject must cover to be a close-up (one rounded surface, no cut-out outline).
-CLOSEUP_SHARE = 0.3
+CLOSEUP_SHARE = 0.45
 #: Width of a close-up's soft rim, as a share of the long side.
 CLOSEUP_RIM = 0.04
 #: Version of this algorithm; part of the depth cache key.

@@ -6,8 +6,8 @@ depth map inside a face, a lump on a table, a few pixels of an outline left on t
 
 1. ``split_thresholds`` picks log-disparity values that separate the most depth jumps (a smooth surface,
    a slope or a floor, is never cut).
-2. ``layer_labels`` labels every pixel by those thresholds, then looks at each connected piece the cut
-   makes. A piece whose outline is mostly *unbacked* joins the layer around it. A stretch of outline is
+2. ``layer_labels`` labels every pixel by those thresholds, snaps each cut onto the photo's colour
+   edges nearby (``snap_cuts``), then looks at each connected piece the cut makes. A piece whose outline is mostly *unbacked* joins the layer around it. A stretch of outline is
    backed when the depth steps sharply there (within two pixels: depth that knows its edges) or when
    the photo has a colour edge there that stands out from the texture around it (estimated depth, soft
    or a few pixels off, that follows a real outline). Pieces too small to be an object (speckles along
@@ -26,6 +26,17 @@ import numpy as np
 
 #: Relative depth jump (z_far / z_near - 1) that splits two layers.
 JUMP_RATIO = 0.12
+#: Smallest disparity difference that splits, as a share of the scene's near (90th percentile)
+#: disparity: at strength 1 the near subject moves ~7 % of the width, so 0.04 of its disparity is a
+#: shift of ~0.3 % of the width (2 px at 640) between the two sides.
+MIN_DISPARITY_JUMP = 0.04
+#: Mean thickness (px) under which a ring along a nearer layer's edge is a sliver of a soft edge.
+SLIVER = 4.0
+#: Long side of the image the cut is snapped on, the reach of the snap (share of the long side) and
+#: its regulariser (colour variance, 0..1 units: larger keeps cuts where they are).
+SNAP_SIDE = 960
+SNAP_RADIUS = 0.008
+SNAP_EPS = 4e-3
 #: Share of a piece's outline that must be backed (sharp depth step or colour edge) for it to stay cut.
 BACKED_SHARE = 0.3
 #: Smallest piece, as a share of the image, that may stay on its own layer.
@@ -35,8 +46,8 @@ EDGE_CONTRAST = 1.6
 
 
 def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
-    """Log-disparity values where the scene's depth jumps (by more than JUMP_RATIO across ~3 px), at
-    most ``max_layers - 1``. Each jump is a pair (far side, near side); a threshold between the two
+    """Log-disparity values where the scene's depth jumps (by more than JUMP_RATIO across ~3 px, and by
+    enough disparity to make a visible shift), at most ``max_layers - 1``. Each jump is a pair (far side, near side); a threshold between the two
     separates it. Thresholds are placed greedily where they separate the most remaining jumps, so one
     occlusion edge gives one split and a smooth surface (a slope, a floor) is never cut."""
     h, w = log_disp.shape
@@ -48,6 +59,11 @@ def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
         lo.append(np.minimum(a, b)[m])
         hi.append(np.maximum(a, b)[m])
     lo, hi = np.concatenate(lo), np.concatenate(hi)
+    # A jump far away (a faint glow in the sky of an estimated map) is a large ratio but a sub-pixel
+    # parallax: the shift between the two sides is proportional to their difference in disparity.
+    ref = math.exp(float(np.percentile(log_disp, 90)))
+    big = np.exp(hi) - np.exp(lo) > MIN_DISPARITY_JUMP * ref
+    lo, hi = lo[big], hi[big]
     min_count = max(12, 0.05 * (h + w) * r)
     candidates = np.linspace(float(log_disp.min()), float(log_disp.max()), 257)[1:-1]
     out: list[float] = []
@@ -98,6 +114,7 @@ def layer_labels(rgb: np.ndarray, log_disp: np.ndarray, thresholds: list[float])
     labels = np.digitize(log_disp, thresholds).astype(np.uint8)
     if not thresholds:
         return labels
+    labels = snap_cuts(rgb, labels, len(thresholds))
     backed = edge_support(rgb, log_disp)
     h, w = labels.shape
     min_area = max(16, MIN_PIECE * h * w)
@@ -107,7 +124,63 @@ def layer_labels(rgb: np.ndarray, log_disp: np.ndarray, thresholds: list[float])
             labels[piece & (labels == k)] = k - 1
         for piece in _weak_pieces(labels < k, backed, min_area, keep_largest=True):
             labels[piece] = k
+    return _absorb_slivers(labels, len(thresholds))
+
+
+def _absorb_slivers(labels: np.ndarray, top: int) -> np.ndarray:
+    """Give the nearer layer the slivers along its edge: a soft depth edge crosses every threshold on
+    its way up, leaving a ring a pixel or two wide on each layer in between, which would slide at its
+    own speed (a ragged double outline). A sliver is a piece about SLIVER px thick lying against a
+    nearer layer; a pole or a wire stands against farther layers only, so it stays."""
+    kernel = np.ones((3, 3), np.uint8)
+    for k in range(top - 1, -1, -1):
+        own = (labels == k).astype(np.uint8)
+        n, cc, stats, _ = cv2.connectedComponentsWithStats(own, connectivity=8)
+        if n <= 1:
+            continue
+        outline = (own > 0) & (cv2.erode(own, kernel, borderType=cv2.BORDER_REPLICATE) == 0)
+        nearest = cv2.dilate(labels, np.ones((5, 5), np.uint8))
+        touches = outline & (nearest > k)
+        length = np.bincount(cc[outline], minlength=n).astype(np.float64)
+        against = np.bincount(cc[touches], minlength=n).astype(np.float64)
+        thick = stats[:, cv2.CC_STAT_AREA] / np.maximum(length / 2, 1)
+        slivers = [i for i in range(1, n) if thick[i] < SLIVER and against[i] > 0.5 * length[i]]
+        if slivers:
+            lut = np.zeros(n, bool)
+            lut[slivers] = True
+            piece = lut[cc]
+            labels[piece] = nearest[piece]
     return labels
+
+
+def snap_cuts(rgb: np.ndarray, labels: np.ndarray, top: int) -> np.ndarray:
+    """Move each cut onto the photo's colour edges: the near side of cut k, as a 0/1 map, goes through a
+    colour guided filter (He et al. 2013, the fast variant at SNAP_SIDE) and is thresholded at one half.
+    Where a colour edge runs within SNAP_RADIUS of the cut, the cut jumps onto it (a rocket's whole width
+    stays on the rocket's layer); where the photo has no edge there, the cut stays about where it was."""
+    from pipelines.depth.classical import guided_coefficients
+
+    h, w = labels.shape
+    s = min(1.0, SNAP_SIDE / max(h, w))
+    size = (max(2, round(w * s)), max(2, round(h * s)))
+    guide = rgb.astype(np.float32) / 255.0
+    guide_small = cv2.resize(guide, size, interpolation=cv2.INTER_AREA) if s < 1 else guide
+    r = max(2, round(SNAP_RADIUS * max(size)))
+    out = np.zeros_like(labels)
+    prev = np.ones((h, w), bool)
+    for k in range(1, top + 1):
+        near = (labels >= k).astype(np.float32)
+        if not near.any():
+            break
+        small = cv2.resize(near, size, interpolation=cv2.INTER_AREA) if s < 1 else near
+        a, b = guided_coefficients(guide_small, small, r, SNAP_EPS)
+        if s < 1:
+            a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
+            b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+        snapped = ((a * guide).sum(axis=2) + b > 0.5) & prev  # layers stay nested
+        out[snapped] = k
+        prev = snapped
+    return out
 
 
 def _weak_pieces(side: np.ndarray, backed: np.ndarray, min_area: float, keep_largest: bool):

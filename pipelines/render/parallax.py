@@ -37,8 +37,12 @@ MAX_LAYERS = 4
 #: Longest side of the low-resolution disparity fields and of the coarse warp grid.
 FIELD_SIDE = 480
 GRID_SIDE = 240
+#: Gaussian sigma, in low-resolution field pixels, of the smoothing of each layer's disparity field.
+FIELD_SMOOTH = 2.5
 #: Fixed-point steps that find where each output ray meets a layer's surface.
 SOLVER_STEPS = 4
+#: Gap, as a share of the long side, between a nearer layer and the background the fill copies from.
+SOURCE_GAP = 0.01
 #: Width, as a share of the photo's long side, of the band behind each edge that gets a textured fill:
 #: the largest shift between two layers that any camera preset makes at strength 1 (bench_quality.py
 #: prints it; 0.05-0.09 on the bench photos), with a margin. Scenes are built before the camera path is
@@ -191,17 +195,26 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         cover = grown >= k  # its own pixels, the edge it grew over, and everything nearer
         colour = rgb
         if nearer.any():
-            # Texture from what is at or behind this layer, skipping a 2-px band next to the nearer layers:
-            # those pixels often carry the foreground's colour (anti-aliasing, depth blur).
+            # Texture from what is at or behind this layer, skipping a band next to the nearer layers: those
+            # pixels often carry the foreground's colour (anti-aliasing, depth edges a few pixels off), and a
+            # mirrored copy would print that colour into the background.
             behind = ~nearer
-            band = cv2.dilate(nearer.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            r = max(2, round(SOURCE_GAP * max(w, h)))
+            band = cv2.dilate(nearer.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
             source = behind & ~band if (behind & ~band).any() else behind
             colour, _ = fill.reflect_fill(rgb, nearer, source, reveal_px)
         rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
         rgba[~cover] = 0
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
         mean, cov = _masked_downsample(disp, own, (fw, fh))
-        field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
+        known = cov > 0.05
+        # Smoothed within the layer: estimated depth carries the photo's texture (lumps, printed detail),
+        # and a warp that follows it ripples the object. Planes and slopes are unchanged by the average.
+        k = known.astype(np.float32)
+        num = cv2.GaussianBlur(mean.astype(np.float32) * k, (0, 0), FIELD_SMOOTH)
+        den = cv2.GaussianBlur(k, (0, 0), FIELD_SMOOTH)
+        mean = np.where(known, num / np.maximum(den, 1e-6), mean).astype(np.float32)
+        field_ = _push_pull(mean, known).astype(np.float32)
         layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
     if not layers[0].rgba[..., 3].all():  # the farthest layer must be opaque
         raise InputError("internal: farthest layer is not opaque")
