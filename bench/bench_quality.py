@@ -12,7 +12,9 @@ Figures (all on the last frame of each move, where the camera has moved most, un
   and 0.5; the photo's own size):
   * texture: band-pass texture ratio of the revealed pixels (notes, section G): the energy of a
     difference of Gaussian blurs (sigma 1 and 2) over the revealed pixels, divided by the same energy
-    over a 7-px ring of seen pixels around them. A smooth blend scores ~0.06, the truth 0.8-1.7.
+    over a 7-px ring of seen background around them (no nearer than the revealed surface), both taken
+    4 px away from the seam. A smooth blend scores ~0.06, the truth 0.8-1.7; "nan" where the move
+    reveals too little to judge.
   * tear: per mille of the image that shows a strong edge (Canny 60/160) which frame 0's edges,
     carried to frame t by a continuous per-pixel warp of the same depth (a forward splat, Canny 20/60,
     2 px of slack), do not explain. Pixels the continuous warp leaves uncovered (true disocclusions) are
@@ -59,10 +61,13 @@ def texture_ratio(frame: np.ndarray, revealed: np.ndarray, z: np.ndarray) -> flo
         return float("nan")
     g = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
     band = cv2.GaussianBlur(g, (0, 0), 1.0) - cv2.GaussianBlur(g, (0, 0), 2.0)
-    ring = (cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))) > 0) & ~revealed
+    # Both sides are measured 4 px away from the seam: the band-pass of the foreground's own edge
+    # reaches about that far.
+    disk = lambda r: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))  # noqa: E731
+    ring = (cv2.dilate(m, disk(11)) > 0) & ~(cv2.dilate(revealed.astype(np.uint8), disk(4)) > 0)
     ring &= z >= 0.9 * float(np.median(z[m > 0]))
-    inner = cv2.erode(m, np.ones((3, 3), np.uint8)) > 0  # away from the seam itself
-    if inner.sum() < 50 or ring.sum() < 50:
+    inner = cv2.erode(m, disk(4)) > 0
+    if inner.sum() < 100 or ring.sum() < 100:
         return float("nan")
     return float((band[inner] ** 2).mean() / max((band[ring] ** 2).mean(), 1e-9))
 

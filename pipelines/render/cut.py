@@ -26,23 +26,28 @@ import numpy as np
 
 #: Relative depth jump (z_far / z_near - 1) that splits two layers.
 JUMP_RATIO = 0.12
-#: Smallest disparity difference that splits, as a share of the scene's near (90th percentile)
+#: Smallest disparity difference that splits, as a share of the scene's near (99th percentile)
 #: disparity: at strength 1 the near subject moves ~7 % of the width, so 0.04 of its disparity is a
 #: shift of ~0.3 % of the width (2 px at 640) between the two sides.
 MIN_DISPARITY_JUMP = 0.04
+#: Share of the image under which the pixels between two thresholds are only the ramp of one soft edge.
+RAMP_SHARE = 0.02
 #: Mean thickness (px) under which a ring along a nearer layer's edge is a sliver of a soft edge.
 SLIVER = 4.0
-#: Long side of the image the cut is snapped on, the reach of the snap (share of the long side) and
-#: its regulariser (colour variance, 0..1 units: larger keeps cuts where they are).
-SNAP_SIDE = 960
-SNAP_RADIUS = 0.008
-SNAP_EPS = 4e-3
+#: Reach of the snap of a cut onto a colour edge (share of the long side), and how far apart (RGB
+#: levels) the two sides' colours must be for colour to decide.
+SNAP_RADIUS = 0.012
+SNAP_CONTRAST = 30.0
 #: Share of a piece's outline that must be backed (sharp depth step or colour edge) for it to stay cut.
 BACKED_SHARE = 0.3
 #: Smallest piece, as a share of the image, that may stay on its own layer.
 MIN_PIECE = 0.0005
+#: Blur (share of the long side) before colour edges are measured.
+EDGE_SCALE = 0.003
 #: A colour edge must be this many times stronger than the texture's mean gradient around it.
-EDGE_CONTRAST = 1.6
+EDGE_CONTRAST = 2.0
+#: Smallest colour edge (Sobel magnitude of the blurred photo, 0..1 colour units): a step of ~40 levels.
+EDGE_MIN = 0.3
 
 
 def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
@@ -61,7 +66,7 @@ def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
     lo, hi = np.concatenate(lo), np.concatenate(hi)
     # A jump far away (a faint glow in the sky of an estimated map) is a large ratio but a sub-pixel
     # parallax: the shift between the two sides is proportional to their difference in disparity.
-    ref = math.exp(float(np.percentile(log_disp, 90)))
+    ref = math.exp(float(np.percentile(log_disp, 99)))
     big = np.exp(hi) - np.exp(lo) > MIN_DISPARITY_JUMP * ref
     lo, hi = lo[big], hi[big]
     min_count = max(12, 0.05 * (h + w) * r)
@@ -83,18 +88,50 @@ def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
         out.append(t)
         keep = ~((lo < t) & (hi > t))
         lo, hi = lo[keep], hi[keep]
-    return sorted(out)
+    return _merge_ramp_thresholds(sorted(out), log_disp)
+
+
+def _merge_ramp_thresholds(ts: list[float], log_disp: np.ndarray) -> list[float]:
+    """One soft edge, one cut: a soft depth edge is a ramp that several thresholds can cross, with only
+    the ramp's own pixels between them (a ring of slivers). Thresholds with fewer than RAMP_SHARE of the
+    image between them become one, at their mean."""
+    if len(ts) < 2:
+        return ts
+    values = np.sort(log_disp.ravel())
+    between = np.diff(np.searchsorted(values, ts)) / values.size
+    groups = [[ts[0]]]
+    for t, share in zip(ts[1:], between):
+        if share < RAMP_SHARE:
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    return [float(np.mean(g)) for g in groups]
+
+
+def sharp_steps(log_disp: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where the depth jumps by JUMP_RATIO across two pixels, and that is most of the jump
+    across eight: a step, as in a rendered or measured map, not the soft ramp of an estimate."""
+    out = np.zeros(log_disp.shape, bool)
+    for dx, dy in ((1, 0), (0, 1)):
+        near = np.abs(_shift(log_disp, dx, dy) - _shift(log_disp, -dx, -dy))
+        wide = np.abs(_shift(log_disp, 4 * dx, 4 * dy) - _shift(log_disp, -4 * dx, -4 * dy))
+        out |= (near > math.log1p(JUMP_RATIO)) & (near > 0.8 * wide)
+    return out
+
+
+def _shift(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``a`` read at (x + dx, y + dy), edges replicated."""
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(a, m, (a.shape[1], a.shape[0]), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def edge_support(rgb: np.ndarray, log_disp: np.ndarray) -> np.ndarray:
     """(H, W) bool: where a layer cut would be backed, by a sharp depth step or a standout colour edge."""
-    jump = math.log1p(JUMP_RATIO)
-    # Sharp depth step: the jump happens across two pixels (central difference), not a long ramp.
-    gx = np.abs(cv2.Sobel(log_disp, cv2.CV_32F, 1, 0, ksize=1)) * 1.0
-    gy = np.abs(cv2.Sobel(log_disp, cv2.CV_32F, 0, 1, ksize=1)) * 1.0
-    sharp = np.maximum(gx, gy) > 0.7 * jump
+    sharp = sharp_steps(log_disp)
     # Colour edge: the strongest channel gradient, against the mean gradient of the texture around it.
-    img = cv2.GaussianBlur(rgb, (0, 0), 1.0).astype(np.float32) / 255.0
+    # Measured on a blurred photo, so fine grain (fur, wood, noise) fades and outlines stay.
+    img = cv2.GaussianBlur(rgb, (0, 0), max(1.5, EDGE_SCALE * max(rgb.shape[:2]))).astype(np.float32) / 255.0
     g = np.zeros(rgb.shape[:2], np.float32)
     for c in range(3):
         cx = cv2.Sobel(img[..., c], cv2.CV_32F, 1, 0, ksize=3)
@@ -103,9 +140,9 @@ def edge_support(rgb: np.ndarray, log_disp: np.ndarray) -> np.ndarray:
     r = max(7, round(max(rgb.shape[:2]) / 60))
     texture = cv2.blur(g, (2 * r + 1, 2 * r + 1))
     peak = cv2.dilate(g, np.ones((3, 3), np.uint8))
-    colour = (peak > EDGE_CONTRAST * texture) & (peak > 0.12)
-    # A cut within a pixel or two of an edge follows it (estimated edges lag the photo's).
-    return cv2.dilate((sharp | colour).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    colour = (peak > EDGE_CONTRAST * texture) & (peak > EDGE_MIN)
+    # A cut within a pixel of an edge follows it (cuts are snapped to colour edges before this is asked).
+    return cv2.dilate((sharp | colour).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
 def layer_labels(rgb: np.ndarray, log_disp: np.ndarray, thresholds: list[float]) -> np.ndarray:
@@ -114,7 +151,7 @@ def layer_labels(rgb: np.ndarray, log_disp: np.ndarray, thresholds: list[float])
     labels = np.digitize(log_disp, thresholds).astype(np.uint8)
     if not thresholds:
         return labels
-    labels = snap_cuts(rgb, labels, len(thresholds))
+    labels = snap_cuts(rgb, labels, len(thresholds), sharp_steps(log_disp))
     backed = edge_support(rgb, log_disp)
     h, w = labels.shape
     min_area = max(16, MIN_PIECE * h * w)
@@ -149,35 +186,48 @@ def _absorb_slivers(labels: np.ndarray, top: int) -> np.ndarray:
             lut = np.zeros(n, bool)
             lut[slivers] = True
             piece = lut[cc]
-            labels[piece] = nearest[piece]
+            # The whole sliver goes to the nearest layer it lies against.
+            to = np.zeros(n, np.uint8)
+            np.maximum.at(to, cc[piece], nearest[piece])
+            labels[piece] = to[cc[piece]]
     return labels
 
 
-def snap_cuts(rgb: np.ndarray, labels: np.ndarray, top: int) -> np.ndarray:
-    """Move each cut onto the photo's colour edges: the near side of cut k, as a 0/1 map, goes through a
-    colour guided filter (He et al. 2013, the fast variant at SNAP_SIDE) and is thresholded at one half.
-    Where a colour edge runs within SNAP_RADIUS of the cut, the cut jumps onto it (a rocket's whole width
-    stays on the rocket's layer); where the photo has no edge there, the cut stays about where it was."""
-    from pipelines.depth.classical import guided_coefficients
-
+def snap_cuts(rgb: np.ndarray, labels: np.ndarray, top: int, sharp: np.ndarray) -> np.ndarray:
+    """Move each cut onto the photo's colour edge nearby. Within SNAP_RADIUS of cut k, a pixel goes to the
+    side whose colour it is closer to, each side's colour being the local mean of its pixels beyond the
+    radius (a rocket's white stays with the rocket, the sky's blue with the sky). Where the two sides
+    have about the same colour (no outline to follow), or where the depth steps ``sharp``ly (depth that
+    knows its edges: a rendered or measured map), the cut stays where the depth put it."""
     h, w = labels.shape
-    s = min(1.0, SNAP_SIDE / max(h, w))
-    size = (max(2, round(w * s)), max(2, round(h * s)))
-    guide = rgb.astype(np.float32) / 255.0
-    guide_small = cv2.resize(guide, size, interpolation=cv2.INTER_AREA) if s < 1 else guide
-    r = max(2, round(SNAP_RADIUS * max(size)))
+    r = max(4, round(SNAP_RADIUS * max(h, w)))
+    img = cv2.GaussianBlur(rgb, (0, 0), 1.0).astype(np.float32)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    win = (6 * r + 1, 6 * r + 1)
+
+    def side_mean(core):
+        c = core.astype(np.float32)
+        num = cv2.boxFilter(img * c[..., None], -1, win, normalize=False)
+        den = cv2.boxFilter(c, -1, win, normalize=False)
+        return num / np.maximum(den, 1e-6)[..., None], den > 0
+
+    trusted = cv2.dilate(sharp.astype(np.uint8), disk) > 0
     out = np.zeros_like(labels)
     prev = np.ones((h, w), bool)
     for k in range(1, top + 1):
-        near = (labels >= k).astype(np.float32)
+        near = (labels >= k).astype(np.uint8)
         if not near.any():
             break
-        small = cv2.resize(near, size, interpolation=cv2.INTER_AREA) if s < 1 else near
-        a, b = guided_coefficients(guide_small, small, r, SNAP_EPS)
-        if s < 1:
-            a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
-            b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
-        snapped = ((a * guide).sum(axis=2) + b > 0.5) & prev  # layers stay nested
+        band = (cv2.dilate(near, disk) > 0) & (cv2.erode(near, disk, borderType=cv2.BORDER_REPLICATE) == 0)
+        m_near, ok_near = side_mean(cv2.erode(near, disk, borderType=cv2.BORDER_REPLICATE) > 0)
+        m_far, ok_far = side_mean(cv2.dilate(near, disk) == 0)
+        apart = np.linalg.norm(m_near - m_far, axis=2)
+        sure = band & ok_near & ok_far & (apart > SNAP_CONTRAST) & ~trusted
+        d_near = np.linalg.norm(img - m_near, axis=2)
+        d_far = np.linalg.norm(img - m_far, axis=2)
+        snapped = near > 0
+        snapped[sure] = d_near[sure] < d_far[sure]
+        snapped &= prev  # layers stay nested
         out[snapped] = k
         prev = snapped
     return out
