@@ -98,9 +98,10 @@ def _smooth_blend(rgb: np.ndarray, known: np.ndarray) -> np.ndarray:
 
     h, w = known.shape
     size = (max(2, w // BLEND_SCALE), max(2, h // BLEND_SCALE))
-    k = known.astype(np.float32)
-    vw = cv2.resize(rgb.astype(np.float32) * k[..., None], size, interpolation=cv2.INTER_AREA)
-    ww = cv2.resize(k, size, interpolation=cv2.INTER_AREA)
-    small = _push_pull(vw / np.maximum(ww, 1e-6)[..., None], ww > 0.25)
-    up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(np.rint(up), 0, 255).astype(np.uint8)
+    k = known.astype(np.uint8)
+    vw = cv2.resize(cv2.bitwise_and(rgb, rgb, mask=k), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    ww = cv2.resize(k.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    trusted = ww > 0.25 if (ww > 0.25).any() else ww > 0
+    small = _push_pull(vw / np.maximum(ww, 1e-6)[..., None], trusted)
+    small = np.clip(np.rint(small), 0, 255).astype(np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
