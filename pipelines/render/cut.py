@@ -6,8 +6,9 @@ depth map inside a face, a lump on a table, a few pixels of an outline left on t
 
 1. ``split_thresholds`` picks log-disparity values that separate the most depth jumps (a smooth surface,
    a slope or a floor, is never cut).
-2. ``layer_labels`` labels every pixel by those thresholds, snaps each cut onto the photo's colour
-   edges nearby (``snap_cuts``), then looks at each connected piece the cut makes. A piece whose outline is mostly *unbacked* joins the layer around it. A stretch of outline is
+2. ``layer_labels`` labels every pixel by those thresholds, then looks at each connected piece the cut
+   makes (estimated depth has had its edges snapped to the photo's colour edges already:
+   :mod:`pipelines.depth.refine`). A piece whose outline is mostly *unbacked* joins the layer around it. A stretch of outline is
    backed when the depth steps sharply there (within two pixels: depth that knows its edges) or when
    the photo has a colour edge there that stands out from the texture around it (estimated depth, soft
    or a few pixels off, that follows a real outline). Pieces too small to be an object (speckles along
@@ -34,10 +35,6 @@ MIN_DISPARITY_JUMP = 0.04
 RAMP_SHARE = 0.02
 #: Mean thickness (px) under which a ring along a nearer layer's edge is a sliver of a soft edge.
 SLIVER = 4.0
-#: Reach of the snap of a cut onto a colour edge (share of the long side), and how far apart (RGB
-#: levels) the two sides' colours must be for colour to decide.
-SNAP_RADIUS = 0.012
-SNAP_CONTRAST = 30.0
 #: Share of a piece's outline that must be backed (sharp depth step or colour edge) for it to stay cut.
 BACKED_SHARE = 0.3
 #: Smallest piece, as a share of the image, that may stay on its own layer.
@@ -141,7 +138,7 @@ def edge_support(rgb: np.ndarray, log_disp: np.ndarray) -> np.ndarray:
     texture = cv2.blur(g, (2 * r + 1, 2 * r + 1))
     peak = cv2.dilate(g, np.ones((3, 3), np.uint8))
     colour = (peak > EDGE_CONTRAST * texture) & (peak > EDGE_MIN)
-    # A cut within a pixel of an edge follows it (cuts are snapped to colour edges before this is asked).
+    # A cut within a pixel of an edge follows it (estimated depth edges are snapped to colour edges).
     return cv2.dilate((sharp | colour).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
@@ -151,7 +148,6 @@ def layer_labels(rgb: np.ndarray, log_disp: np.ndarray, thresholds: list[float])
     labels = np.digitize(log_disp, thresholds).astype(np.uint8)
     if not thresholds:
         return labels
-    labels = snap_cuts(rgb, labels, len(thresholds), sharp_steps(log_disp))
     backed = edge_support(rgb, log_disp)
     h, w = labels.shape
     min_area = max(16, MIN_PIECE * h * w)
@@ -181,7 +177,7 @@ def _absorb_slivers(labels: np.ndarray, top: int) -> np.ndarray:
         length = np.bincount(cc[outline], minlength=n).astype(np.float64)
         against = np.bincount(cc[touches], minlength=n).astype(np.float64)
         thick = stats[:, cv2.CC_STAT_AREA] / np.maximum(length / 2, 1)
-        slivers = [i for i in range(1, n) if thick[i] < SLIVER and against[i] > 0.5 * length[i]]
+        slivers = [i for i in range(1, n) if thick[i] < SLIVER and against[i] >= 0.4 * length[i]]
         if slivers:
             lut = np.zeros(n, bool)
             lut[slivers] = True
@@ -191,60 +187,6 @@ def _absorb_slivers(labels: np.ndarray, top: int) -> np.ndarray:
             np.maximum.at(to, cc[piece], nearest[piece])
             labels[piece] = to[cc[piece]]
     return labels
-
-
-def snap_cuts(rgb: np.ndarray, labels: np.ndarray, top: int, sharp: np.ndarray) -> np.ndarray:
-    """Move each cut onto the photo's colour edge nearby. Within SNAP_RADIUS of cut k, a pixel goes to the
-    side whose colour it is closer to, each side's colour being the local mean of its pixels beyond the
-    radius (a rocket's white stays with the rocket, the sky's blue with the sky). Where the two sides
-    have about the same colour (no outline to follow), or where the depth steps ``sharp``ly (depth that
-    knows its edges: a rendered or measured map), the cut stays where the depth put it."""
-    h, w = labels.shape
-    r = max(4, round(SNAP_RADIUS * max(h, w)))
-    img = cv2.GaussianBlur(rgb, (0, 0), 1.0).astype(np.float32)
-    # Each side's local mean colour is smooth (a window of 6r): sums are taken on a reduced grid.
-    q = max(1, r // 4)
-    small_size = (max(1, w // q), max(1, h // q))
-    win = (6 * r // q + 1, 6 * r // q + 1)
-    img_small = cv2.resize(img, small_size, interpolation=cv2.INTER_AREA)
-
-    def side_mean(core):
-        c = cv2.resize(core.astype(np.float32), small_size, interpolation=cv2.INTER_AREA)
-        num = cv2.boxFilter(img_small * c[..., None], -1, win, normalize=False)
-        den = cv2.boxFilter(c, -1, win, normalize=False)
-        return num, den
-
-    def dist(mask):  # distance of each pixel of ``mask`` to the nearest pixel outside it
-        return cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
-
-    trusted = dist(~sharp) <= r
-    out = np.zeros_like(labels)
-    prev = np.ones((h, w), bool)
-    for k in range(1, top + 1):
-        near = labels >= k
-        if not near.any():
-            break
-        d_in, d_out = dist(near), dist(~near)
-        band = ((d_in > 0) & (d_in <= r)) | ((d_out > 0) & (d_out <= r))
-        band &= ~trusted
-        snapped = near.copy()
-        if band.any():
-            n_sum, n_cnt = side_mean(d_in > r)
-            f_sum, f_cnt = side_mean(d_out > r)
-            ys, xs = np.nonzero(band)
-            sy, sx = np.minimum(ys // q, small_size[1] - 1), np.minimum(xs // q, small_size[0] - 1)
-            ok = (n_cnt[sy, sx] > 1e-3) & (f_cnt[sy, sx] > 1e-3)
-            ys, xs, sy, sx = ys[ok], xs[ok], sy[ok], sx[ok]
-            m_near = n_sum[sy, sx] / n_cnt[sy, sx, None]
-            m_far = f_sum[sy, sx] / f_cnt[sy, sx, None]
-            sure = np.linalg.norm(m_near - m_far, axis=1) > SNAP_CONTRAST
-            px = img[ys, xs]
-            closer = np.linalg.norm(px - m_near, axis=1) < np.linalg.norm(px - m_far, axis=1)
-            snapped[ys[sure], xs[sure]] = closer[sure]
-        snapped &= prev  # layers stay nested
-        out[snapped] = k
-        prev = snapped
-    return out
 
 
 def _weak_pieces(side: np.ndarray, backed: np.ndarray, min_area: float, keep_largest: bool):
