@@ -1,10 +1,13 @@
 """The parallax engine: a photo and its depth become a layered 3-D scene, rendered along a camera path.
 
 How it works (and why it is fast on a CPU):
-1. ``build_scene`` splits the photo where depth jumps (not into arbitrary slices), far to near. Layer k
-   covers its own pixels and everything nearer (alpha), with colour *filled* where nearer layers hid it,
-   so a moving camera reveals plausible background instead of stretched foreground. Each layer also gets
-   a smooth disparity field, extended past its silhouette, held at low resolution.
+1. ``build_scene`` splits the photo where depth jumps at an occlusion edge (``cut``: not into arbitrary
+   slices, not at a ring or a lump of estimated depth, without speckles), far to near. Layer k covers its
+   own pixels and everything nearer (alpha), with colour *filled* where nearer layers hid it: texture
+   mirrored from the layer's own background across the edge, within the band the camera can reveal
+   (``fill``), so a moving camera reveals textured background instead of stretched foreground or a smear.
+   The fill is paid once per scene. Each layer also gets a smooth disparity field, extended past its
+   silhouette, held at low resolution.
 2. ``render`` inverts each layer's warp on a coarse grid of output pixels (the layer's surface is smooth,
    so a few fixed-point steps find the source pixel every output ray hits), upsamples that map, resamples
    the premultiplied layer with ``cv2.remap`` and composites near over far. Frame 0 with the identity
@@ -37,17 +40,17 @@ MAX_LAYERS = 4
 #: Longest side of the low-resolution disparity fields and of the coarse warp grid.
 FIELD_SIDE = 480
 GRID_SIDE = 240
-#: Gaussian sigma, in low-resolution field pixels, of the smoothing of each layer's disparity field.
-FIELD_SMOOTH = 2.5
 #: Fixed-point steps that find where each output ray meets a layer's surface.
 SOLVER_STEPS = 4
 #: Gap, as a share of the long side, between a nearer layer and the background the fill copies from.
 SOURCE_GAP = 0.01
-#: Width, as a share of the photo's long side, of the band behind each edge that gets a textured fill:
-#: the largest shift between two layers that any camera preset makes at strength 1 (bench_quality.py
-#: prints it; 0.05-0.09 on the bench photos), with a margin. Scenes are built before the camera path is
-#: known (the studio builds one per photo and reuses it for every take), so the band covers any preset.
-REVEAL_SHARE = 0.12
+#: Width, as a share of the photo's long side, of the band behind each edge that gets a textured fill.
+#: Scenes are built before the camera path is known (the studio builds one per photo and size and reuses
+#: it for every take), so the band covers the largest shift between a near (5th percentile) and a far
+#: (90th percentile) surface that any preset makes at strength 1 over the middle of the frame: up to
+#: 0.25 on close-ups (orbit, dolly-zoom; 0.14-0.16 for circle) on the bench photos. The fill's cost hardly
+#: depends on it (one distance transform per layer and pass); beyond it the fill is a smooth blend.
+REVEAL_SHARE = 0.25
 
 Progress = Optional[Callable[[float, str], None]]
 
@@ -207,14 +210,7 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         rgba[~cover] = 0
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
         mean, cov = _masked_downsample(disp, own, (fw, fh))
-        known = cov > 0.05
-        # Smoothed within the layer: estimated depth carries the photo's texture (lumps, printed detail),
-        # and a warp that follows it ripples the object. Planes and slopes are unchanged by the average.
-        k = known.astype(np.float32)
-        num = cv2.GaussianBlur(mean.astype(np.float32) * k, (0, 0), FIELD_SMOOTH)
-        den = cv2.GaussianBlur(k, (0, 0), FIELD_SMOOTH)
-        mean = np.where(known, num / np.maximum(den, 1e-6), mean).astype(np.float32)
-        field_ = _push_pull(mean, known).astype(np.float32)
+        field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
         layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
     if not layers[0].rgba[..., 3].all():  # the farthest layer must be opaque
         raise InputError("internal: farthest layer is not opaque")
