@@ -12,9 +12,9 @@ Figures:
   and 0.5; the photo's own size):
   * texture: band-pass texture ratio of the revealed pixels (notes, section G): the energy of a
     difference of Gaussian blurs (sigma 1 and 2) over the revealed pixels, divided by the same energy
-    over a 7-px ring of seen background around them (no nearer than the revealed surface), pooled over
-    every 4th frame. A smooth blend scores ~0.06, the truth 0.8-1.7; "nan" where the move reveals too
-    little to judge (under 200 px, slivers left out).
+    over a 7-px ring of seen background around them (no nearer than the revealed surface), both 4 px
+    from the seam, pooled over every 4th frame. A smooth blend scores ~0.06, the truth 0.8-1.7; "nan"
+    where the move reveals too little to judge (under 200 px once the seam is left out).
   * tear (last frame, where the camera has moved most): per mille of the image that shows a strong edge (Canny 60/160) which frame 0's edges,
     carried to frame t by a continuous per-pixel warp of the same depth (a forward splat, Canny 20/60,
     2 px of slack), do not explain. Pixels the continuous warp leaves uncovered (true disocclusions) are
@@ -25,7 +25,8 @@ Figures:
   revealed pixel), over revealed pixels,
   and flicker (RMS of frame-to-frame change minus the truth's), averaged over 12 frames of truck-right
   and orbit at strength 1; with the true depth, and with it blurred, lumpy and with its edges shifted
-  by 3 px. "f0" says whether frame 0 is the photo exactly.
+  by 3 px. Degraded depth stands for an estimator's output, so where the tree has the estimators' edge
+  refinement (pipelines.depth.refine) it goes through it, as any estimate does. "f0" says whether frame 0 is the photo exactly.
 - Speed (1920x1080 astronaut): depth estimate (classical, refinement included), scene build, frames/s.
 """
 from __future__ import annotations
@@ -55,18 +56,23 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def texture_energies(frame: np.ndarray, revealed: np.ndarray, z: np.ndarray) -> tuple[float, float, int]:
     """Band-pass energy summed over the revealed pixels and over a 7-px ring of seen background around
-    them (no nearer than the revealed surface, by the frame's z), and the revealed pixel count. Slivers
-    under 3 px wide are left out: they are all seam."""
+    them (no nearer than the revealed surface, by the frame's z), and the revealed pixel count, each taken
+    4 px from the seam (slivers are left out: they are all seam)."""
     import cv2
 
-    m = cv2.morphologyEx(revealed.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    disk = lambda r: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))  # noqa: E731
+    rev = revealed.astype(np.uint8)
+    # Both sides are measured 4 px from the seam: the band-pass of the foreground's own outline (and of
+    # the seam) reaches about that far into either side.
+    m = cv2.erode(rev, disk(4)) > 0
     if m.sum() == 0:
         return 0.0, 0.0, 0
     g = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
     band = (cv2.GaussianBlur(g, (0, 0), 1.0) - cv2.GaussianBlur(g, (0, 0), 2.0)) ** 2
-    ring = (cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))) > 0) & ~revealed
+    ring = (cv2.dilate(rev, disk(11)) > 0) & ~(cv2.dilate(rev, disk(4)) > 0)
     ring &= z >= 0.9 * float(np.median(z[m]))
-    return float(band[m].mean()) * int(m.sum()), float(band[ring].mean()) * int(m.sum()) if ring.any() else 0.0, int(m.sum())
+    n = int(m.sum())
+    return float(band[m].mean()) * n, (float(band[ring].mean()) * n if ring.any() else 0.0), n
 
 
 def forward_splat(values: np.ndarray, z: np.ndarray, path, i: int):
@@ -277,8 +283,15 @@ def built_scenes() -> list[dict]:
             seen, inside = bs.seen_in_photo(path.poses[i], float(path.fov_deg[i]), which, zt)
             frames.append((img, seen, inside))
         truth[preset] = frames
+    try:  # degraded depth stands for an estimator's output: it gets what every estimate gets
+        from pipelines.depth.refine import snap_edges
+    except ImportError:  # a tree without the refinement
+        snap_edges = None
     for kind in ("true", "blurred", "lumpy", "shift3"):
         depth = DepthMap(degrade(z_true, kind).astype(np.float32))
+        if kind != "true" and snap_edges is not None:
+            depth = DepthMap.from_relative(snap_edges(depth.relative, photo.pixels),
+                                           near=float(depth.z.min()), far=float(depth.z.max()))
         scene = parallax.build_scene(photo, depth)
         for preset, path in paths.items():
             fr = parallax.render(scene, path).images
