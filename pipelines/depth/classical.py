@@ -30,9 +30,9 @@ FOCUS_SIDE = 720
 #: Share of the frame a subject must cover to be a close-up (one rounded surface, no cut-out outline).
 CLOSEUP_SHARE = 0.45
 #: Width of a close-up's soft rim, as a share of the long side.
-CLOSEUP_RIM = 0.04
+CLOSEUP_RIM = 0.08
 #: Version of this algorithm; part of the depth cache key.
-VERSION = "classical-2"
+VERSION = "classical-3"
 
 
 def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, str], None]] = None) -> np.ndarray:
