@@ -27,8 +27,12 @@ import numpy as np
 WORK_SIDE = 320
 #: Long side of the image the focus cue is measured on: blur shrinks with the image, so measure it larger.
 FOCUS_SIDE = 720
+#: Share of the frame a subject must cover to be a close-up (one rounded surface, no cut-out outline).
+CLOSEUP_SHARE = 0.45
+#: Width of a close-up's soft rim, as a share of the long side.
+CLOSEUP_RIM = 0.08
 #: Version of this algorithm; part of the depth cache key.
-VERSION = "classical-1"
+VERSION = "classical-3"
 
 
 def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, str], None]] = None) -> np.ndarray:
@@ -75,7 +79,7 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     base[sky] = 0.0
     rel = base
     if subject is not None:
-        rel = _place_subject(base, subject)
+        rel = _place_subject(base, subject, closeup=_is_closeup(subject))
     rel = cv2.GaussianBlur(rel, (0, 0), 0.7)
 
     step(0.85, "edges")
@@ -323,7 +327,13 @@ def _grow_in_focus(small: np.ndarray, subject: np.ndarray, focus: np.ndarray, sk
     return _fill_holes(grown.astype(bool))
 
 
-def _place_subject(base: np.ndarray, subject: np.ndarray) -> np.ndarray:
+def _is_closeup(subject: np.ndarray) -> bool:
+    """A subject filling the frame. Its outline is where GrabCut is least sure (the subject's colours
+    meet the backdrop's along a long border), so a cut-out would put a ring inside the subject."""
+    return float(subject.mean()) >= CLOSEUP_SHARE
+
+
+def _place_subject(base: np.ndarray, subject: np.ndarray, closeup: bool = False) -> np.ndarray:
     """Put the subject in front of its surroundings and round it a little (centre nearer than rim)."""
     import cv2
 
@@ -333,11 +343,31 @@ def _place_subject(base: np.ndarray, subject: np.ndarray) -> np.ndarray:
     ring = (cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0) & ~subject
     around = float(np.percentile(base[ring], 90)) if ring.any() else float(base.max())
     front = min(max(around + 0.25, 0.7), 0.85)
+    if closeup:
+        return _place_closeup(base, subject, front)
     dist = cv2.distanceTransform(m, cv2.DIST_L2, 5)
     bulge = dist / (dist.max() + 1e-6)
     rel = base.copy()
     rel[subject] = front + 0.15 * np.sqrt(bulge[subject])
     return rel
+
+
+def _place_closeup(base: np.ndarray, subject: np.ndarray, front: float) -> np.ndarray:
+    """A subject that fills the frame (a face, a cat's head, a cup seen close) as one smooth, rounded
+    surface: a dome over the subject's convex hull (which closes the bays GrabCut leaves where the
+    subject's colours meet the backdrop's), blended into the backdrop over a wide soft rim. No step and no
+    ring inside it; the depth refinement sharpens the rim only where the photo has a colour edge."""
+    import cv2
+
+    h, w = base.shape
+    pts = cv2.findNonZero(subject.astype(np.uint8))
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(pts), 1)
+    sigma = CLOSEUP_RIM * max(h, w)
+    soft = cv2.GaussianBlur(hull.astype(np.float32), (0, 0), sigma)
+    dist = cv2.distanceTransform(hull, cv2.DIST_L2, 5)
+    dome = cv2.GaussianBlur(np.sqrt(dist / (dist.max() + 1e-6)), (0, 0), sigma)
+    return (base * (1.0 - soft) + (front + 0.15 * dome) * soft).astype(np.float32)
 
 
 # -- edge-aware filtering -----------------------------------------------------------------------------

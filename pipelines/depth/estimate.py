@@ -71,12 +71,14 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
         model that cannot load raises :class:`ModelUnavailableError` naming the fix.
     cache_dir: depth cache folder (default env PHOTO_STUDIO_DEPTH_CACHE or ~/.cache/photo-studio/depth).
         Results are keyed on the photo's pixels, the estimator that ran and its settings.
+    The estimator's depth edges are snapped to the photo's colour edges (:mod:`pipelines.depth.refine`).
     model: an already-loaded model to use instead of loading weights: a transformers depth pipeline,
         a (model, processor) pair or a bare Depth Anything model for "auto"/"depth-anything-*", a
         controlnet-aux detector for "midas"/"zoe"/"leres". Injected models bypass the cache.
     progress: optional callable ``progress(fraction, description)``.
     """
     from pipelines.depth import classical as depth_classical
+    from pipelines.depth import refine as depth_refine
 
     pixels = getattr(photo, "pixels", None)
     if not (isinstance(pixels, np.ndarray) and pixels.ndim == 3 and pixels.dtype == np.uint8):
@@ -95,7 +97,7 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
 
     if model is not None:
         report(0.0, "running injected model")
-        rel = _run_model(info, model, pixels)
+        rel = depth_refine.snap_edges(_run_model(info, model, pixels), pixels)
         return replace(DepthMap.from_relative(rel, notices=_flat_notice(rel, name)), estimator=name)
 
     cache = _DepthCache(cache_dir)
@@ -119,6 +121,8 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
             report(0.1, "estimating")
             rel = (depth_classical.estimate_relative(pixels, progress=report) if info.backend == "classical"
                    else _run_model(info, loaded, pixels))
+            # Every estimator's edges are soft or a few pixels off: snap them to the photo's colour edges.
+            rel = depth_refine.snap_edges(rel, pixels)
             # Quantised as the cache stores it, so a first run and a cached run give identical depth.
             rel = np.round(np.clip(rel, 0.0, 1.0) * 65535.0).astype(np.float32) / 65535.0
             note = cache.put(key, rel)
@@ -139,11 +143,13 @@ def _version(info: EstimatorInfo) -> str:
     from pipelines.depth import classical as depth_classical
     from pipelines.depth import models as depth_models
 
+    from pipelines.depth import refine as depth_refine
+
     if info.backend == "classical":
-        return depth_classical.VERSION
+        return f"{depth_classical.VERSION}+{depth_refine.VERSION}"
     if info.backend == "transformers":
-        return f"{info.hub_id}@{depth_models.DEPTH_ANYTHING_SIZE}"
-    return f"{info.hub_id}:{info.detector}@512"
+        return f"{info.hub_id}@{depth_models.DEPTH_ANYTHING_SIZE}+{depth_refine.VERSION}"
+    return f"{info.hub_id}:{info.detector}@512+{depth_refine.VERSION}"
 
 
 def _load_model(info: EstimatorInfo):

@@ -1,10 +1,13 @@
 """The parallax engine: a photo and its depth become a layered 3-D scene, rendered along a camera path.
 
 How it works (and why it is fast on a CPU):
-1. ``build_scene`` splits the photo where depth jumps (not into arbitrary slices), far to near. Layer k
-   covers its own pixels and everything nearer (alpha), with colour *filled* where nearer layers hid it,
-   so a moving camera reveals plausible background instead of stretched foreground. Each layer also gets
-   a smooth disparity field, extended past its silhouette, held at low resolution.
+1. ``build_scene`` splits the photo where depth jumps at an occlusion edge (``cut``: not into arbitrary
+   slices, not at a ring or a lump of estimated depth, without speckles), far to near. Layer k covers its
+   own pixels and everything nearer (alpha), with colour *filled* where nearer layers hid it: texture
+   mirrored from the layer's own background across the edge, within the band the camera can reveal
+   (``fill``), so a moving camera reveals textured background instead of stretched foreground or a smear.
+   The fill is paid once per scene. Each layer also gets a smooth disparity field, extended past its
+   silhouette, held at low resolution.
 2. ``render`` inverts each layer's warp on a coarse grid of output pixels (the layer's surface is smooth,
    so a few fixed-point steps find the source pixel every output ray hits), upsamples that map, resamples
    the premultiplied layer with ``cv2.remap`` and composites near over far. Frame 0 with the identity
@@ -23,13 +26,13 @@ from typing import Callable, Iterator, Optional
 import cv2
 import numpy as np
 
+from pipelines.render import cut, fill
 from pipelines.render.camera import CameraPath, intrinsics
+from pipelines.render.cut import JUMP_RATIO  # noqa: F401  (re-exported: the split's one knob)
 from pipelines.depth import DepthMap
 from pipelines.core.errors import InputError
 from pipelines.core.photo import Photo
 
-#: Relative depth jump (z_far / z_near - 1) that splits two layers.
-JUMP_RATIO = 0.12
 #: Pixels a nearer layer reaches past its depth edge (the cure for foreground halos).
 EDGE_GROW = 2
 #: Most layers a scene gets (cost grows with each).
@@ -39,6 +42,15 @@ FIELD_SIDE = 480
 GRID_SIDE = 240
 #: Fixed-point steps that find where each output ray meets a layer's surface.
 SOLVER_STEPS = 4
+#: Gap, as a share of the long side, between a nearer layer and the background the fill copies from.
+SOURCE_GAP = 0.01
+#: Width, as a share of the photo's long side, of the band behind each edge that gets a textured fill.
+#: Scenes are built before the camera path is known (the studio builds one per photo and size and reuses
+#: it for every take), so the band covers the largest shift between a near (5th percentile) and a far
+#: (90th percentile) surface that any preset makes at strength 1 over the middle of the frame: up to
+#: 0.25 on close-ups (orbit, dolly-zoom; 0.14-0.16 for circle) on the bench photos. The fill's cost hardly
+#: depends on it (one distance transform per layer and pass); beyond it the fill is a smooth blend.
+REVEAL_SHARE = 0.25
 
 Progress = Optional[Callable[[float, str], None]]
 #: A per-frame texture (living photos): frame index -> (the pixels of a box of the photo, (y1 - y0, x1 - x0, 3)
@@ -133,42 +145,6 @@ def _push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray:
     return est[..., 0] if squeeze else est
 
 
-def _split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
-    """Log-disparity values where the scene's depth jumps (by more than JUMP_RATIO across ~3 px), at
-    most ``max_layers - 1``. Each jump is a pair (far side, near side); a threshold between the two
-    separates it. Thresholds are placed greedily where they separate the most remaining jumps, so one
-    occlusion edge gives one split and a smooth surface (a slope, a floor) is never cut."""
-    h, w = log_disp.shape
-    r = 3
-    jump = math.log1p(JUMP_RATIO)
-    lo, hi = [], []
-    for a, b in ((log_disp[:, :-r], log_disp[:, r:]), (log_disp[:-r, :], log_disp[r:, :])):
-        m = np.abs(a - b) > jump
-        lo.append(np.minimum(a, b)[m])
-        hi.append(np.maximum(a, b)[m])
-    lo, hi = np.concatenate(lo), np.concatenate(hi)
-    min_count = max(12, 0.05 * (h + w) * r)
-    candidates = np.linspace(float(log_disp.min()), float(log_disp.max()), 257)[1:-1]
-    out: list[float] = []
-    while len(out) < max_layers - 1 and lo.size >= min_count:
-        count = np.searchsorted(np.sort(lo), candidates) - np.searchsorted(np.sort(hi), candidates)
-        best = count.max()
-        if best < min_count:
-            break
-        # Later splits must be real edges too, not the mixed pixels left along an edge already split.
-        min_count = max(min_count, 0.2 * best) if not out else min_count
-        # The middle of the best run of candidates: halfway between the far and near sides of the jump.
-        i0 = int(count.argmax())
-        i1 = i0
-        while i1 + 1 < count.size and count[i1 + 1] == best:
-            i1 += 1
-        t = float((candidates[i0] + candidates[i1]) / 2)
-        out.append(t)
-        keep = ~((lo < t) & (hi > t))
-        lo, hi = lo[keep], hi[keep]
-    return sorted(out)
-
-
 def _masked_downsample(values: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Area-average ``values`` over ``mask`` into ``size`` (w, h); returns (mean, coverage)."""
     m = mask.astype(np.float32)
@@ -177,10 +153,13 @@ def _masked_downsample(values: np.ndarray, mask: np.ndarray, size: tuple[int, in
     return vw / np.maximum(ww, 1e-8), ww
 
 
-def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS,
+def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, reveal_px: Optional[int] = None,
                 progress: Progress = None) -> Scene:
     """Split ``photo`` into depth layers (far to near) with hidden colour filled in.
 
+    reveal_px: width of the band behind each edge that gets a textured fill (the largest parallax shift
+        between layers along the camera paths to come); default ``REVEAL_SHARE`` of the long side, which
+        covers every preset at strength 1. Farther behind an edge the fill is a smooth blend.
     The depth map is resampled to the photo's size if needed (the notice stays on ``depth``).
     """
     rgb = photo.pixels
@@ -189,14 +168,19 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS,
         depth = depth.resized((w, h))
     if not 1 <= max_layers <= 8:
         raise InputError(f"max_layers must be 1..8, got {max_layers}")
+    if reveal_px is None:
+        reveal_px = math.ceil(REVEAL_SHARE * max(w, h))
+    if not 0 <= reveal_px <= 4 * max(w, h):
+        raise InputError(f"reveal_px must be 0..{4 * max(w, h)} (pixels of the photo), got {reveal_px}")
     disp = (1.0 / depth.z).astype(np.float32)
     log_disp = np.log(disp)
 
     # Layers split where depth jumps; the split is found on a reduced map (cheap, and blur-tolerant).
     s = max(1, round(max(w, h) / 640))
     small = cv2.resize(log_disp, (max(2, w // s), max(2, h // s)), interpolation=cv2.INTER_AREA)
-    thresholds = _split_thresholds(small, max_layers)
-    labels = np.digitize(log_disp, thresholds).astype(np.uint8)  # 0 = farthest
+    thresholds = cut.split_thresholds(small, max_layers)
+    # Cut only where the jump is an occlusion edge; unbacked and speckled pieces join their surroundings.
+    labels = cut.layer_labels(rgb, log_disp, thresholds)  # 0 = farthest
     # Estimated depth edges lag colour edges by a pixel or two, leaving a foreground outline on the
     # background layer. Nearer layers take the pixels within EDGE_GROW of their edge (colour unchanged, so
     # frame 0 stays exact); the surfaces below are still fitted to each layer's own depth.
@@ -206,7 +190,6 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS,
         grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
     fw, fh = _field_size(w, h)
-    rgb_f = rgb.astype(np.float32)
     layers = []
     n = len(thresholds) + 1
     for k in range(n):
@@ -217,16 +200,18 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS,
             continue
         nearer = grown > k
         cover = grown >= k  # its own pixels, the edge it grew over, and everything nearer
-        colour = rgb_f
+        colour = rgb
         if nearer.any():
-            # Fill from what is at or behind this layer, skipping a 2-px band next to the nearer layers:
-            # those pixels often carry the foreground's colour (anti-aliasing, depth blur).
+            # Texture from what is at or behind this layer, skipping a band next to the nearer layers: those
+            # pixels often carry the foreground's colour (anti-aliasing, depth edges a few pixels off), and a
+            # mirrored copy would print that colour into the background.
             behind = ~nearer
-            band = cv2.dilate(nearer.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            r = max(2, round(SOURCE_GAP * max(w, h)))
+            band = cv2.dilate(nearer.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
             source = behind & ~band if (behind & ~band).any() else behind
-            colour = np.where(nearer[..., None], _push_pull(rgb_f, source), rgb_f)
-        alpha = cover.astype(np.float32)
-        rgba = np.dstack([np.rint(colour * alpha[..., None]), alpha * 255.0]).astype(np.uint8)
+            colour, _ = fill.reflect_fill(rgb, nearer, source, reveal_px)
+        rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
+        rgba[~cover] = 0
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
         mean, cov = _masked_downsample(disp, own, (fw, fh))
         field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)

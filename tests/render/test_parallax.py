@@ -200,3 +200,32 @@ def test_bad_max_layers():
     with pytest.raises(InputError, match="max_layers"):
         parallax.build_scene(load_image(np.zeros((8, 8, 3), np.uint8)), DepthMap(np.ones((8, 8), np.float32)),
                              max_layers=0)
+
+
+def test_revealed_background_keeps_its_texture():
+    """The strip a moving camera uncovers shows the background's grain, not a smooth smear."""
+    w, h = 320, 200
+    img = texture(w, h, 5)
+    rng = np.random.default_rng(5)
+    img = np.clip(img.astype(int) + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
+    box = (slice(50, 150), slice(100, 180))
+    img[box] = (230, 30, 30)
+    scene = parallax.build_scene(load_image(img), box_depth(w, h, 10.0, 2.0, box))
+    frames = parallax.render(scene, CameraPath(pose(tx=0.3)[None], [60.0], w, h), holes=True)
+    frame, revealed = frames.images[0], frames.holes[0] > 127
+    g = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    band = (cv2.GaussianBlur(g, (0, 0), 1.0) - cv2.GaussianBlur(g, (0, 0), 2.0)) ** 2
+    inner = cv2.erode(revealed.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    ring = (cv2.dilate(revealed.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0) & ~revealed
+    red = (np.abs(frame.astype(int) - (230, 30, 30)).max(axis=2) < 40)
+    ring &= ~red  # the background around it, not the box
+    assert inner.sum() > 500
+    assert band[inner].mean() / band[ring].mean() > 0.5  # a smooth blend scores ~0.06
+    natural = (np.abs(img.astype(int) - (230, 30, 30)).max(axis=2) < 40)[:, :90].mean()  # the grain's own
+    assert red[inner].mean() < natural + 0.01  # and none of the box copied into it
+
+
+def test_bad_reveal_band():
+    img = load_image(np.zeros((20, 30, 3), np.uint8))
+    with pytest.raises(InputError, match="reveal_px"):
+        parallax.build_scene(img, DepthMap(np.ones((20, 30), np.float32)), reveal_px=-1)

@@ -1,0 +1,43 @@
+"""Estimated depth edges snapped to the photo's colour edges."""
+import cv2
+import numpy as np
+
+from pipelines.depth import refine
+
+
+def photo_with_object(h=160, w=240, x=130, seed=0):
+    rng = np.random.default_rng(seed)
+    g = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.0)
+    img = np.clip(128 + 15 * np.dstack([g, g * 0.8, g * 0.6]) / g.std(), 0, 255).astype(np.uint8)
+    img[:, x:] = (img[:, x:] * 0.3).astype(np.uint8) + np.array([150, 150, 40], np.uint8)  # an object from x
+    return img
+
+
+def edge_column(rel):
+    return float(np.median([int(np.argmax(row > 0.5)) for row in rel]))
+
+
+def test_soft_depth_edge_a_few_pixels_off_snaps_onto_the_colour_edge():
+    img = photo_with_object()
+    rel = np.zeros(img.shape[:2], np.float32)
+    rel[:, 126:] = 1.0  # the estimate puts the edge 4 px early ...
+    rel = cv2.GaussianBlur(rel, (0, 0), 2.0)  # ... and soft
+    out = refine.snap_edges(rel, img)
+    assert abs(edge_column(rel) - 126) <= 1 and abs(edge_column(out) - 130) <= 1
+    assert out[:, 133:].min() > 0.9 and out[:, :122].max() < 0.1  # both sides keep their depth
+
+
+def test_smooth_depth_on_texture_stays_smooth():
+    img = photo_with_object(x=240)  # texture only, no outline
+    ys, xs = np.mgrid[0:160, 0:240].astype(np.float32)
+    rel = (0.2 + 0.6 * ys / 160).astype(np.float32)  # a floor
+    out = refine.snap_edges(rel, img)
+    assert np.abs(out - rel).max() < 0.03
+
+
+def test_without_a_colour_edge_the_step_stays():
+    img = photo_with_object(x=240)
+    rel = np.zeros(img.shape[:2], np.float32)
+    rel[:, 120:] = 1.0
+    out = refine.snap_edges(rel, img)
+    assert abs(edge_column(out) - 120) <= 1

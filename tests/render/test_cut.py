@@ -1,0 +1,105 @@
+"""Where scenes are cut into layers: only at occlusion edges, snapped to the photo, without speckles."""
+import math
+
+import cv2
+import numpy as np
+
+from pipelines.core.photo import load_image
+from pipelines.depth import DepthMap
+from pipelines.render import cut, parallax
+
+
+def grain(h, w, seed=0):
+    """Fine, even texture (like fur or a table top): gradients everywhere, no outline."""
+    rng = np.random.default_rng(seed)
+    g = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.0)
+    g = 128 + 15 * g / g.std()
+    return np.clip(np.dstack([g, g * 0.8, g * 0.6]), 0, 255).astype(np.uint8)
+
+
+def labels_for(img, log_disp, max_layers=4):
+    return cut.layer_labels(img, log_disp, cut.split_thresholds(log_disp, max_layers))
+
+
+def test_a_lump_without_a_colour_edge_is_not_cut():
+    h, w = 160, 240
+    img = grain(h, w)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    # A steep bump in the estimated depth of a flat, evenly textured wall (a ring in a face, a lump).
+    bump = 0.5 / (1 + np.exp(-(14 - np.hypot(xs - 120, ys - 80)) / 2.5))
+    log_disp = np.log(0.25).astype(np.float32) + bump.astype(np.float32)
+    assert cut.split_thresholds(log_disp, 4)  # the jump is there ...
+    assert (labels_for(img, log_disp) == 0).all()  # ... but backed by nothing in the photo: no cut
+
+
+def test_one_soft_edge_gives_one_cut():
+    h, w = 160, 240
+    img = grain(h, w, 1)
+    img[:, 126:] = (img[:, 126:] * 0.3).astype(np.uint8) + np.array([150, 150, 40], np.uint8)  # an object
+    z = np.full((h, w), 6.0, np.float32)
+    z[:, 126:] = 2.0
+    disp = cv2.GaussianBlur(1.0 / z, (0, 0), 2.0)  # a ramp that crosses several candidate thresholds
+    labels = labels_for(img, np.log(disp))
+    assert len(np.unique(labels)) == 2  # one cut, no ring of in-between layers
+    rows_edge = [int(np.argmax(row > 0)) for row in labels]
+    assert abs(float(np.median(rows_edge)) - 125.5) <= 1.5  # in the middle of the ramp
+
+
+def test_speckles_along_an_edge_join_the_layer_around_them():
+    h, w = 120, 200
+    img = grain(h, w, 2)
+    img[30:90, 60:140] = (200, 40, 40)
+    z = np.full((h, w), 8.0, np.float32)
+    z[30:90, 60:140] = 2.0
+    rng = np.random.default_rng(3)
+    specks = rng.integers(0, 2, (h, w)).astype(bool) & (cv2.dilate((z < 5).astype(np.uint8), np.ones((9, 9))) > 0)
+    z[specks & (z > 5)] = 2.0  # a few pixels of the box's depth left outside it
+    labels = labels_for(img, np.log(1.0 / z))
+    n, _ = cv2.connectedComponents((labels > 0).astype(np.uint8))
+    assert n == 2  # one near piece, no flecks
+    near = labels > 0
+    assert near[32:88, 62:138].all() and not near[:, :50].any() and not near[:, 150:].any()
+
+
+def test_thin_pole_stays_on_its_layer_and_slivers_of_a_soft_edge_join_the_near_layer():
+    h, w = 160, 240
+    img = grain(h, w, 4)
+    img[:, 60:63] = 250  # a 3-px pole
+    img[40:120, 140:200] = (30, 30, 200)
+    z = np.full((h, w), 10.0, np.float32)
+    z[:, 60:63] = 3.0
+    z[40:120, 140:200] = 2.0
+    disp = 1.0 / z
+    soft = cv2.GaussianBlur(disp, (0, 0), 1.5)
+    disp[:, 100:] = soft[:, 100:]  # the box's edge ramps across every threshold
+    labels = labels_for(img, np.log(disp))
+    assert (labels[10:150, 61] > 0).all()
+    box = labels[30:130, 130:210]
+    assert len(np.unique(box[box > 0])) == 1  # no ring of an in-between layer around the box
+
+
+def test_a_far_glow_is_not_cut():
+    h, w = 120, 200
+    img = grain(h, w, 5)
+    rel = np.zeros((h, w), np.float32)
+    rel[:, 100:] = 0.04  # a faint step in the far distance (haze), a large ratio of a small disparity
+    rel[40:80, 20:60] = 1.0  # and a near object
+    d = DepthMap.from_relative(rel)
+    ts = cut.split_thresholds(np.log(1.0 / d.z), 4)
+    assert len(ts) == 1 and math.exp(ts[0]) > 0.2
+
+
+def test_scene_from_soft_depth_has_no_tear_inside_the_object():
+    """A box with soft, lumpy estimated depth, moved sideways: its inside stays in one piece."""
+    h, w = 160, 240
+    img = grain(h, w, 6)
+    img[40:120, 80:160] = (220, 200, 60)
+    z = np.full((h, w), 8.0, np.float32)
+    z[40:120, 80:160] = 2.0
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    disp = cv2.GaussianBlur(1.0 / z, (0, 0), 3.0) * (1 + 0.3 * np.sin(xs / 9.0) * (z < 5))
+    scene = parallax.build_scene(load_image(img), DepthMap((1.0 / disp).astype(np.float32)))
+    nearest = scene.layers[-1].rgba[..., 3] > 0
+    assert len(scene.layers) == 2
+    assert nearest[40:120, 80:160].all()  # the whole object on one layer, however soft and lumpy its depth
+    assert not nearest[:, :70].any() and not nearest[:, 170:].any()

@@ -1,0 +1,67 @@
+"""The textured fill behind edges, on pictures with known answers."""
+import cv2
+import numpy as np
+import pytest
+
+from pipelines.render.fill import reflect_fill
+
+
+def band_energy(img, mask):
+    g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    b = cv2.GaussianBlur(g, (0, 0), 1.0) - cv2.GaussianBlur(g, (0, 0), 2.0)
+    return float((b[mask] ** 2).mean())
+
+
+def noise(h, w, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(128, 40, (h, w, 3)), 0, 255).astype(np.uint8)
+
+
+def test_horizon_runs_on_across_the_fill_and_texture_is_kept():
+    h, w = 120, 200
+    img = noise(h, w)
+    img[60:63] = (250, 250, 250)  # a horizon line
+    hidden = np.zeros((h, w), bool)
+    hidden[:, 80:120] = True  # a foreground post hides a vertical band
+    img[hidden] = (255, 0, 0)
+    out, textured = reflect_fill(img, hidden, ~hidden, reach=30)
+    assert textured[:, 80:120].all()  # 20 px from either side, within reach
+    assert (out[60:63, 80:120] == 250).all()  # the line continues at its height, not a blur
+    assert not (out[hidden] == (255, 0, 0)).all(axis=1).any()  # no foreground colour in the fill
+    ratio = band_energy(out, hidden) / band_energy(out, ~hidden)
+    assert 0.8 < ratio < 1.25  # the background's own grain, not a smear (a blend scores ~0.06)
+
+
+def test_only_source_pixels_are_copied():
+    h, w = 100, 100
+    img = noise(h, w, 1)
+    hidden = np.zeros((h, w), bool)
+    hidden[30:70, 30:70] = True
+    fg_ring = np.zeros((h, w), bool)
+    fg_ring[25:75, 25:75] = True
+    fg_ring &= ~hidden
+    img[fg_ring] = (0, 255, 0)  # foreground-coloured pixels around the hole are not a source
+    out, _ = reflect_fill(img, hidden, ~hidden & ~fg_ring, reach=40)
+    assert not (out[hidden] == (0, 255, 0)).all(axis=1).any()
+
+
+def test_beyond_the_reach_a_smooth_blend_and_the_same_result_every_time():
+    h, w = 100, 300
+    img = noise(h, w, 2)
+    hidden = np.zeros((h, w), bool)
+    hidden[:, 50:250] = True
+    out, textured = reflect_fill(img, hidden, ~hidden, reach=20)
+    assert textured[:, 50:70].all() and textured[:, 230:250].all()
+    assert not textured[:, 100:200].any()  # 50+ px from any edge: never revealed by this path
+    again, _ = reflect_fill(img, hidden, ~hidden, reach=20)
+    assert np.array_equal(out, again)
+    assert np.array_equal(out[~hidden], img[~hidden])
+
+
+def test_bad_input():
+    img = noise(10, 10)
+    m = np.zeros((10, 10), bool)
+    with pytest.raises(ValueError, match="source"):
+        reflect_fill(img, ~m, m, reach=3)
+    with pytest.raises(ValueError, match="uint8"):
+        reflect_fill(img.astype(np.float32), m, ~m, reach=3)
