@@ -10,6 +10,9 @@ import os
 import threading
 
 import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything imports torch)
+# On a ZeroGPU Space this imports `spaces`, which must come before anything initialises CUDA; elsewhere
+# it imports nothing heavy.
+from pipelines.generative import zerogpu
 from pipelines import studio as studio_api
 from pipelines.ui.blocks import build_demo, launch_kwargs
 
@@ -18,6 +21,9 @@ __all__ = ["build_demo", "launch_kwargs"]
 if __name__ == "__main__":
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     studio = studio_api.Studio()
+    # ZeroGPU only: load the generative engines whose weights are present, on "cuda", before launch.
+    for engine, state in zerogpu.load_at_startup().items():
+        print(f"generative engine {engine}: {state}", flush=True)
     demo = build_demo(studio)
     # Load the depth stack while the server starts, not during the first user's click.
     threading.Thread(target=studio.warm_up, name="warm-up", daemon=True).start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import typing
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 import math
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -249,6 +249,10 @@ class GenerativeModelPreset(BaseModel):
     memory_gb_full: float = Field(gt=0, description="GPU memory needed with every component resident, GiB")
     reference_seconds: Optional[float] = Field(None, gt=0, description="a published run time, seconds")
     reference_run: Optional[dict[str, Any]] = Field(None, description="frames, width, height, steps, gpu of that run")
+    settings: dict[str, Union[float, int, str, bool]] = Field(
+        default_factory=dict, description="pipeline settings the backend reads (e.g. flow_shift), from the docs")
+    citations: dict[str, str] = Field(default_factory=dict,
+                                      description="where each default and figure comes from, by field name")
     source: str = Field(description="where the figures come from")
 
 

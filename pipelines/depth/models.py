@@ -175,7 +175,13 @@ def load_annotator(name: str, detector: str, hub_id: str, weights_file: str) -> 
 
 
 def _device() -> str:
-    """Where loaded models run: the GPU when torch sees one (a Space with a GPU), else the CPU."""
+    """Where loaded models run: the GPU when torch sees one (a Space with a GPU), else the CPU. On a
+    ZeroGPU Space torch says it has a GPU, but one is attached only inside the generative model's
+    decorated function, so depth runs on the CPU there."""
+    from pipelines.generative import zerogpu
+
+    if zerogpu.active():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"

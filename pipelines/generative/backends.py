@@ -80,9 +80,15 @@ class Backend:
         local folders."""
         raise NotImplementedError
 
-    def call_kwargs(self, inputs: ModelInputs, opts: CallOptions) -> tuple[dict[str, Any], list[str]]:
-        """Pipeline arguments (without generator and callbacks) and notices for the user."""
+    def call_kwargs(self, inputs: ModelInputs, opts: CallOptions,
+                    preset: GenerativeModelPreset) -> tuple[dict[str, Any], list[str]]:
+        """Pipeline arguments (without generator and callbacks) and notices for the user; ``preset.settings``
+        holds the documented call settings (see its citations)."""
         raise NotImplementedError
+
+    def steps_run(self, kwargs: dict[str, Any], opts: CallOptions) -> int:
+        """Denoising steps the call runs (what the GPU time and the progress bar are sized by)."""
+        return opts.num_inference_steps
 
 
 class WanVACE(Backend):
@@ -106,11 +112,12 @@ class WanVACE(Backend):
         vae = AutoencoderKLWan.from_pretrained(repo, subfolder="vae", dtype=torch.float32)
         pipe = WanVACEPipeline.from_pretrained(repo, vae=vae, dtype=dtype)
         if isinstance(pipe.scheduler, UniPCMultistepScheduler):
-            # flow_shift 3.0 is the model card's value for 480P (5.0 is for 720P, which 1.3B does not do).
-            pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=3.0)
+            # flow_shift 3.0 is the documented value for 480P (5.0 is for 720P, which 1.3B does not do).
+            pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config,
+                                                                 flow_shift=float(preset.settings["flow_shift"]))
         return pipe
 
-    def call_kwargs(self, inputs, opts):
+    def call_kwargs(self, inputs, opts, preset):
         n, h, w = inputs.control.shape
         video = np.repeat(inputs.control[..., None], 3, axis=-1)
         video[0] = inputs.photo
@@ -143,7 +150,7 @@ class AnimateDiffDepth(Backend):
                                                    clip_sample=False, timestep_spacing="linspace", steps_offset=1)
         return pipe
 
-    def call_kwargs(self, inputs, opts):
+    def call_kwargs(self, inputs, opts, preset):
         n, h, w = inputs.control.shape
         notices = []
         strength = opts.strength
@@ -156,9 +163,13 @@ class AnimateDiffDepth(Backend):
         kwargs = dict(video=_pil(inputs.draft), conditioning_frames=_pil(inputs.control), prompt=opts.prompt,
                       negative_prompt=opts.negative_prompt or None, height=h, width=w, strength=strength,
                       num_inference_steps=opts.num_inference_steps, guidance_scale=opts.guidance_scale,
-                      controlnet_conditioning_scale=opts.conditioning_scale, decode_chunk_size=8,
-                      output_type="np")
+                      controlnet_conditioning_scale=opts.conditioning_scale,
+                      decode_chunk_size=int(preset.settings.get("decode_chunk_size", 16)), output_type="np")
         return kwargs, notices
+
+    def steps_run(self, kwargs, opts):
+        # img2img skips the first (1 - strength) of the schedule: diffusers runs int(steps * strength) steps.
+        return max(1, int(opts.num_inference_steps * kwargs["strength"]))
 
 
 class StableVideo(Backend):
@@ -174,20 +185,37 @@ class StableVideo(Backend):
         variant = "fp16" if dtype == torch.float16 else None
         return StableVideoDiffusionPipeline.from_pretrained(sources["repo"], dtype=dtype, variant=variant)
 
-    def call_kwargs(self, inputs, opts):
+    def call_kwargs(self, inputs, opts, preset):
         n, h, w = inputs.control.shape
         notices = ["svd follows no camera path: the video's motion comes from the photo alone"]
         if opts.prompt or opts.negative_prompt:
             notices.append("svd takes no text prompt; the prompt was not used")
         from PIL import Image
 
+        bucket, noise_aug = svd_motion(opts.strength, preset.settings)
         kwargs = dict(image=Image.fromarray(inputs.photo), height=h, width=w, num_frames=n,
                       num_inference_steps=opts.num_inference_steps, min_guidance_scale=1.0,
-                      max_guidance_scale=opts.guidance_scale,
-                      # 1..255: the model's motion amount bucket; 127 is its default
-                      motion_bucket_id=int(round(1 + 254 * opts.strength)), decode_chunk_size=8,
-                      output_type="np")
+                      max_guidance_scale=opts.guidance_scale, fps=int(preset.settings.get("fps", 7)),
+                      motion_bucket_id=bucket, noise_aug_strength=noise_aug,
+                      decode_chunk_size=int(preset.settings.get("decode_chunk_size", 8)), output_type="np")
         return kwargs, notices
+
+
+def svd_motion(strength: float, settings: dict) -> tuple[int, float]:
+    """The studio's motion strength (0..1) as SVD's micro-conditioning (motion_bucket_id 1..255,
+    noise_aug_strength): strength 0.5 is the pipeline's default pair (127, 0.02), 0 and 1 the bucket's ends.
+    Noise augmentation follows the docs' two pairs, (127, 0.02) and "more motion" (180, 0.1): linear between
+    them, held outside, because more noise also loosens the likeness to the photo."""
+    mid = int(settings.get("motion_bucket_id", 127))
+    if strength <= 0.5:
+        bucket = 1 + (mid - 1) * strength / 0.5
+    else:
+        bucket = mid + (255 - mid) * (strength - 0.5) / 0.5
+    bucket = int(round(bucket))
+    lo_b, lo_n = mid, float(settings.get("noise_aug_strength", 0.02))
+    hi_b, hi_n = int(settings.get("more_motion_bucket_id", 180)), float(settings.get("more_noise_aug_strength", 0.1))
+    frac = min(1.0, max(0.0, (bucket - lo_b) / (hi_b - lo_b)))
+    return bucket, round(lo_n + frac * (hi_n - lo_n), 4)
 
 
 BACKEND_CLASSES: dict[str, type[Backend]] = {

@@ -11,7 +11,9 @@ generative.json: hub ids, licence, memory need, accepted frame counts and sizes)
                                      strength=0.5, num_inference_steps=30, progress=report, cancel=event)
 
 One pipeline per backend and device is loaded per process and reused by every request (loading takes
-minutes); a lock lets one request at a time run it. Nothing here imports torch until it is needed.
+minutes); a lock lets one request at a time run it. Nothing here imports torch until it is needed. The model
+itself runs in :func:`pipelines.generative.denoise.run`, the one function a ZeroGPU Space attaches a GPU to
+(:mod:`pipelines.generative.zerogpu`).
 """
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ import numpy as np
 
 from pipelines.core import paths, schema
 from pipelines.core.errors import GenerationCancelled, InputError, ModelUnavailableError  # noqa: F401 (GenerationCancelled: part of this API)
-from pipelines.generative.backends import CallOptions, ModelInputs, backend_for, torch_dtype
 from pipelines.core.schema import GenerativeModelPreset
+from pipelines.generative import zerogpu
+from pipelines.generative.backends import CallOptions, ModelInputs, backend_for, torch_dtype
 
 Progress = Optional[Callable[[float, str], None]]
 
@@ -140,10 +143,12 @@ def _memory_gib(device: str) -> Optional[float]:
     return psutil.virtual_memory().total / 2**30
 
 
-def availability(backend: str, device: Optional[str] = None,
-                 sources: Optional[dict[str, str]] = None) -> Availability:
+def availability(backend: str, device: Optional[str] = None, sources: Optional[dict[str, str]] = None,
+                 startup: bool = False) -> Availability:
     """Can ``backend`` run here? Checks, in order: a GPU (CPU counts only when asked for explicitly), the
-    weights in the local cache, and enough memory. Fast: no download, no model load."""
+    weights in the local cache, enough memory and, on a ZeroGPU Space, that it was loaded at start-up
+    (``startup=True`` skips that last check: it is what start-up loading asks). Fast: no download, no
+    model load."""
     preset = get_preset(backend)
     dev = device or default_device()
     if dev == "cpu" and device is None:
@@ -160,6 +165,14 @@ def availability(backend: str, device: Optional[str] = None,
         return Availability(False, f"{backend} needs about {preset.memory_gb:g} GiB on {dev} even with CPU "
                                    f"offload; this one has {mem:.1f} GiB",
                             "use a GPU with more memory, or the parallax engine")
+    if zerogpu.active() and not startup:
+        key = pipeline_key(backend, dev, None, sources)
+        if key not in _PIPELINES:
+            return Availability(False, f"{backend} was not loaded when this ZeroGPU Space started",
+                                "restart the Space (engines whose weights are present load at start-up; "
+                                "its log says why one did not)")
+        return Availability(True, f"{backend} is ready on ZeroGPU (up to {zerogpu.max_seconds()} s of GPU "
+                                  "time per take)")
     note = " (CPU: expect hours)" if dev == "cpu" else ""
     return Availability(True, f"{backend} is ready on {dev}{note}")
 
@@ -184,7 +197,8 @@ def _apply_memory_savers(pipe, device: str, preset: GenerativeModelPreset) -> li
             except NotImplementedError:  # some VAEs declare the method but do not support it
                 pass
     mem = _memory_gib(device) if device.startswith("cuda") else None
-    if mem is not None and mem < preset.memory_gb_full:
+    # ZeroGPU wants every component moved to "cuda" at start-up; it offloads between requests by itself.
+    if mem is not None and mem < preset.memory_gb_full and not zerogpu.active():
         pipe.enable_model_cpu_offload(device=device)
         notices.append(f"{preset.name}: model CPU offload on ({mem:.0f} GiB GPU < {preset.memory_gb_full:g} GiB)")
     else:
@@ -202,7 +216,7 @@ def load_pipeline(backend: str, device: Optional[str] = None, dtype=None,
     dev = device or default_device()
     dtype = dtype or torch_dtype(preset, dev)
     srcs = _sources(preset, sources)
-    key = (backend, dev, str(dtype), tuple(sorted(srcs.items())))
+    key = pipeline_key(backend, dev, dtype, sources)
     with _LOAD_LOCK:
         if key in _PIPELINES:
             return _PIPELINES[key]
@@ -218,13 +232,33 @@ def load_pipeline(backend: str, device: Optional[str] = None, dtype=None,
         return pipe
 
 
+def pipeline_key(backend: str, device: Optional[str] = None, dtype=None,
+                 sources: Optional[dict[str, str]] = None) -> tuple:
+    """The cache key of a loaded pipeline: plain data, so it can name the pipeline across ZeroGPU's process
+    boundary, where the pipeline itself cannot travel."""
+    preset = get_preset(backend)
+    dev = device or default_device()
+    dtype = dtype or torch_dtype(preset, dev)
+    return (backend, dev, str(dtype), tuple(sorted(_sources(preset, sources).items())))
+
+
+def cached_pipeline(key: tuple):
+    """The pipeline loaded under ``key`` (see :func:`pipeline_key`) in this process."""
+    with _LOAD_LOCK:
+        if key not in _PIPELINES:
+            raise ModelUnavailableError(f"{key[0]} is not loaded in this process (key {key}); load it with "
+                                        "load_pipeline first (on ZeroGPU: at start-up)")
+        return _PIPELINES[key]
+
+
 def unload_all() -> None:
     """Drop every cached pipeline (frees GPU memory; the next request loads again)."""
     with _LOAD_LOCK:
         _PIPELINES.clear()
 
 
-def _run_lock(pipe) -> threading.Lock:
+def run_lock(pipe) -> threading.Lock:
+    """The lock that lets one request at a time run ``pipe``."""
     with _LOAD_LOCK:
         return _RUN_LOCKS.setdefault(id(pipe), threading.Lock())
 
@@ -344,19 +378,12 @@ def _model_inputs(photo, draft, depth, holes, n: int, h: int, w: int) -> tuple[M
     return inputs, notices
 
 
-def _to_uint8(video) -> np.ndarray:
+def to_uint8(video) -> np.ndarray:
     """Pipeline output (1, n, h, w, 3) or (n, h, w, 3) float in [0, 1] -> (n, h, w, 3) uint8."""
     arr = np.asarray(video, dtype=np.float32)
     if arr.ndim == 5:
         arr = arr[0]
     return np.round(np.clip(arr, 0.0, 1.0) * 255).astype(np.uint8)
-
-
-def _oom_types() -> tuple[type, ...]:
-    import torch
-
-    return tuple(t for t in (getattr(torch, "OutOfMemoryError", None),
-                             getattr(torch.cuda, "OutOfMemoryError", None)) if t is not None)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -367,7 +394,8 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
              prompt: str, negative_prompt: str = "", seed: int = 0, strength: float = 0.5,
              num_inference_steps: Optional[int] = None, guidance_scale: Optional[float] = None,
              conditioning_scale: float = 1.0, pipe=None, device: Optional[str] = None,
-             progress: Progress = None, cancel: Optional[threading.Event] = None) -> GenerationResult:
+             sources: Optional[dict[str, str]] = None, progress: Progress = None,
+             cancel: Optional[threading.Event] = None) -> GenerationResult:
     """Redraw a parallax take with ``backend``.
 
     photo (H0, W0, 3) uint8; draft (T, H, W, 3) uint8 parallax frames; depth (T, H, W) float32 z-depth of
@@ -375,9 +403,11 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
     ``strength`` in [0, 1] is the studio's motion strength (denoising strength for video-to-video models).
     The model runs at the nearest frame count and size it accepts (a notice says so); the result is
     scaled back to the draft's T x H x W. ``pipe`` injects a pipeline (tests, or one the caller loaded);
-    otherwise the per-process one is loaded. ``progress(fraction, message)`` is called after each step;
-    setting ``cancel`` stops the run at the next step with GenerationCancelled. Out of memory raises
-    ModelUnavailableError and leaves the process able to serve the next request.
+    otherwise the per-process one (from ``sources``, default the preset's hub ids) is loaded.
+    ``progress(fraction, message)`` is called after each step; setting ``cancel`` stops the run at the
+    next step or the one after with GenerationCancelled. Out of memory raises ModelUnavailableError and
+    leaves the process able to serve the next request; on a ZeroGPU Space, so does a take that would need
+    more GPU time than one request may use (GPUTimeError, before anything runs).
     """
     # 1. Check the inputs and the settings
     preset = get_preset(backend)
@@ -409,19 +439,26 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
     inputs, more = _model_inputs(photo, draft, depth, holes, n, h, w)
     notices += more
     backend_impl = backend_for(preset)
-    kwargs, more = backend_impl.call_kwargs(inputs, opts)
+    kwargs, more = backend_impl.call_kwargs(inputs, opts, preset)
     notices += more
+    steps_run = backend_impl.steps_run(kwargs, opts)
 
-    # 4. Load (or reuse) the pipeline
+    # 4. On ZeroGPU, refuse a take longer than one request may use, before asking for a GPU
+    zerogpu.check_duration(backend, n, h, w, steps_run)
+
+    # 5. Load (or reuse) the pipeline
     if cancel is not None and cancel.is_set():
         raise GenerationCancelled(f"{backend}: cancelled before it started")
     report(0.0, f"{backend}: loading the model")
-    pipe = pipe if pipe is not None else load_pipeline(backend, device=device)
+    if pipe is None:
+        load_pipeline(backend, device=device, sources=sources)
+        pipe = pipeline_key(backend, device, None, sources)  # plain data: it crosses ZeroGPU's process boundary
 
-    # 5. Denoise, reporting progress and honouring cancel
-    frames = _run(pipe, backend, backend_impl.supports_interrupt, kwargs, seed, steps, report, cancel, (n, h, w))
+    # 6. Denoise, reporting progress and honouring cancel
+    frames = _run(pipe, backend, backend_impl.supports_interrupt, kwargs, seed, steps_run, report, cancel,
+                  (n, h, w))
 
-    # 6. Back to the take's frame count and size
+    # 7. Back to the take's frame count and size
     frames = _resize(frames, height, width)
     frames = frames[frame_indices(frames.shape[0], t)]
     report(1.0, f"{backend}: done")
@@ -432,54 +469,29 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
     return GenerationResult(frames=frames, notices=tuple(notices), settings=settings)
 
 
-class _Cancelled(Exception):
-    """Raised from the step callback of pipelines that ignore ``pipe._interrupt``."""
-
-
 def _run(pipe, backend: str, supports_interrupt: bool, kwargs: dict, seed: int, steps: int,
          report: Callable[[float, str], None], cancel: Optional[threading.Event],
          shape: tuple[int, int, int]) -> np.ndarray:
-    import torch
+    """Drive :func:`pipelines.generative.denoise.run` (on ZeroGPU: in the GPU worker) and turn its events
+    into progress, cancellation and the studio's errors."""
+    from pipelines.generative import denoise
 
-    def on_step_end(p, i, timestep, callback_kwargs):
-        total = getattr(p, "_num_timesteps", None) or steps
-        report(min(1.0, (i + 1) / total), f"{backend}: step {i + 1}/{total}")
-        if cancel is not None and cancel.is_set():
-            if not supports_interrupt:
-                raise _Cancelled()
-            p._interrupt = True
-        return callback_kwargs
-
-    # The generator lives on the CPU: the same seed gives the same noise on any device.
-    generator = torch.Generator("cpu").manual_seed(int(seed))
+    events = denoise.run(pipe, backend, kwargs, int(seed), int(steps), supports_interrupt, shape)
     try:
-        with _run_lock(pipe):
-            out = pipe(**kwargs, generator=generator, callback_on_step_end=on_step_end,
-                       callback_on_step_end_tensor_inputs=["latents"])
-    except _Cancelled:
-        raise GenerationCancelled(f"{backend}: cancelled") from None
-    except _oom_types() as exc:
-        _free_memory()
-        n, h, w = shape
-        raise ModelUnavailableError(f"{backend} ran out of GPU memory at {n} frames of {w}x{h} ({exc}); try "
-                                    "fewer frames or a smaller size, or close other GPU jobs; the parallax "
-                                    "take is unaffected") from None
-    except RuntimeError as exc:
-        if "out of memory" not in str(exc).lower():  # MPS reports OOM as a plain RuntimeError
-            raise
-        _free_memory()
-        raise ModelUnavailableError(f"{backend} ran out of memory ({exc}); try fewer frames or a smaller size") \
-            from None
-    if cancel is not None and cancel.is_set():
-        raise GenerationCancelled(f"{backend}: cancelled")
-    return _to_uint8(out.frames)
-
-
-def _free_memory() -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+        for event in events:
+            kind = event[0]
+            if kind == "step":
+                i, total = event[1], event[2]
+                report(min(1.0, i / total), f"{backend}: step {i}/{total}")
+            if cancel is not None and cancel.is_set() or kind == "stopped":
+                raise GenerationCancelled(f"{backend}: cancelled")
+            if kind == "oom":
+                n, h, w = shape
+                raise ModelUnavailableError(f"{backend} ran out of GPU memory at {n} frames of {w}x{h} ({event[1]}); "
+                                            "try fewer frames or a smaller size, or close other GPU jobs; the "
+                                            "parallax take is unaffected")
+            if kind == "frames":
+                return event[1]
+    finally:
+        events.close()  # stops the model at its next step (on ZeroGPU: the worker's stop signal)
+    raise GenerationCancelled(f"{backend}: stopped before its last step")
