@@ -477,6 +477,7 @@ def _run(pipe, backend: str, supports_interrupt: bool, kwargs: dict, seed: int, 
     from pipelines.generative import denoise
 
     events = denoise.run(pipe, backend, kwargs, int(seed), int(steps), supports_interrupt, shape)
+    frames = None
     try:
         for event in events:
             kind = event[0]
@@ -491,7 +492,9 @@ def _run(pipe, backend: str, supports_interrupt: bool, kwargs: dict, seed: int, 
                                             "try fewer frames or a smaller size, or close other GPU jobs; the "
                                             "parallax take is unaffected")
             if kind == "frames":
-                return event[1]
+                frames = event[1]  # the generator ends after it: let it, so the GPU call ends normally
     finally:
-        events.close()  # stops the model at its next step (on ZeroGPU: the worker's stop signal)
-    raise GenerationCancelled(f"{backend}: stopped before its last step")
+        events.close()  # early (cancel, error): stops the model at its next step (ZeroGPU's stop signal)
+    if frames is None:
+        raise GenerationCancelled(f"{backend}: stopped before its last step")
+    return frames

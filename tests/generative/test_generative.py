@@ -185,6 +185,25 @@ def test_svd_photo_is_the_condition_and_strength_the_motion_bucket(take, pipes, 
     assert any("no text prompt" in n for n in a.notices)
 
 
+def test_svd_strength_maps_to_the_documented_micro_conditioning():
+    from pipelines.generative.backends import svd_motion
+
+    settings = generative.get_preset("svd").settings
+    # strength 0.5 is the pipeline's default pair; the docs' "more motion" pair is (180, 0.1)
+    assert svd_motion(0.5, settings) == (127, 0.02)
+    assert svd_motion(0.5 + 53 / 256, settings) == (180, 0.1)
+    assert svd_motion(0.0, settings) == (1, 0.02) and svd_motion(1.0, settings) == (255, 0.1)
+    assert svd_motion(0.6, settings) == (153, round(0.02 + 0.08 * 26 / 53, 4))
+
+
+def test_every_preset_default_cites_its_source():
+    for name in generative.list_backends():
+        preset = generative.get_preset(name)
+        for key in ("num_inference_steps", "guidance_scale", "max_frames", "max_area", "reference_seconds",
+                    *preset.settings):
+            assert preset.citations.get(key), f"{name}: {key} has no citation"
+
+
 # ----------------------------------------------------------------------------------------------------
 # Progress, cancel, errors
 
