@@ -52,10 +52,9 @@ def make_take(num_frames: int, height: int, width: int) -> dict:
     from pipelines.depth import DepthMap
     from pipelines.render import camera, parallax
 
-    img = data.astronaut()  # 512 x 512: keep the full width, crop the height to the take's aspect
+    img = data.astronaut()  # 512 x 512: keep the full width and the top (her face), crop to the take's aspect
     keep = min(img.shape[0], round(img.shape[1] * height / width))
-    top = (img.shape[0] - keep) // 2
-    photo = load_image(cv2.resize(img[top:top + keep], (width, height), interpolation=cv2.INTER_AREA))
+    photo = load_image(cv2.resize(img[:keep], (width, height), interpolation=cv2.INTER_AREA))
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     z = 6.0 - 3.0 * ys / height
     z[((xs - 0.45 * width) / (0.25 * width)) ** 2 + ((ys - 0.55 * height) / (0.45 * height)) ** 2 < 1] = 1.5

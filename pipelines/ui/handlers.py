@@ -123,11 +123,29 @@ def _model_estimate(studio: studio_api.Studio, engine: str, frames: int, w: int,
         return ""
     from pipelines.generative import engine as generative
 
+    from pipelines.generative import zerogpu
+
+    if zerogpu.active():
+        return _zerogpu_estimate(engine, frames, w, h, n)
     secs = generative.estimate_seconds(engine, frames, h, w)
     if secs is None:
         return f", plus {engine}'s run (its model card gives no speed)"
     gpu = (generative.get_preset(engine).reference_run or {}).get("gpu", "the model card's GPU")
     return f", plus about {max(1, round(n * secs / 60))} min for {engine} on a GPU like {gpu}"
+
+
+def _zerogpu_estimate(engine: str, frames: int, w: int, h: int, n: int) -> str:
+    """On ZeroGPU: the GPU seconds each take asks for, against the per-take limit."""
+    from pipelines.generative import engine as generative
+    from pipelines.generative import zerogpu
+
+    preset = generative.get_preset(engine)
+    mf, (mh, mw) = generative.plan_frames(preset, frames), generative.plan_size(preset, h, w)
+    secs, limit = zerogpu.gpu_seconds(engine, mf, mh, mw, preset.num_inference_steps), zerogpu.max_seconds()
+    if secs > limit:
+        return (f"; {engine} would need about {secs:.0f} s of ZeroGPU time per take, over this Space's {limit} s "
+                "limit, so you would get the parallax takes: choose a shorter take or a smaller size")
+    return f", plus up to {secs:.0f} s of ZeroGPU time per take for {engine} ({n * secs:.0f} s of your daily quota at most)"
 
 
 def engine_note(studio: studio_api.Studio, engine: str) -> str:

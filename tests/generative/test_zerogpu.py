@@ -268,3 +268,32 @@ def test_depth_runs_on_the_cpu_on_zerogpu(monkeypatch):
 def test_denoise_run_is_a_generator_not_a_coroutine():
     fn = getattr(denoise.run, "__wrapped__", denoise.run)
     assert inspect.isgeneratorfunction(fn) and not inspect.iscoroutinefunction(fn)
+
+
+# ----------------------------------------------------------------------------------------------------
+# What visitors and deployers read
+
+
+def test_the_estimate_on_zerogpu_says_the_gpu_seconds_or_that_the_take_is_over_the_limit(monkeypatch, tmp_path):
+    from studio_stubs import CountingDepth
+
+    from pipelines.studio import Studio
+    from pipelines.ui import handlers
+
+    monkeypatch.setenv(zerogpu.ZERO_GPU_ENV, "true")
+    monkeypatch.delenv(zerogpu.MAX_SECONDS_ENV, raising=False)
+    studio = Studio(output_root=tmp_path, depth_fn=CountingDepth(), pipeline_fn=lambda engine: None)
+    short = handlers.estimate_text(studio, None, 1, 1.0, 16, "16:9", 960, engine="wan-vace")
+    assert "plus up to 53 s of ZeroGPU time per take for wan-vace" in short
+    monkeypatch.setenv(zerogpu.MAX_SECONDS_ENV, "120")
+    long = handlers.estimate_text(studio, None, 1, 4.0, 30, "16:9", 960, engine="wan-vace")
+    assert "about 195 s of ZeroGPU time per take, over this Space's 120 s limit" in long
+
+
+def test_the_readme_zerogpu_table_matches_the_duration_function(monkeypatch):
+    monkeypatch.delenv(zerogpu.MAX_SECONDS_ENV, raising=False)
+    readme = (ROOT / "README.md").read_text()
+    for backend, take, asks in (("wan-vace", (17, 480, 832, 30), 53), ("wan-vace", (81, 480, 832, 30), 195),
+                                ("animatediff-depth", (16, 384, 680, 12), 27), ("svd", (25, 544, 960, 25), 43)):
+        assert round(zerogpu.gpu_seconds(backend, *take)) == asks
+        assert f"| {asks} s | {round(100 * asks / 210)} %" in readme
