@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 T, H, W = 9, 32, 32
 
 STAND_IN = '''
-"""A stand-in for the `spaces` package: records what @spaces.GPU decorates and each call's duration."""
+"""A stand-in for the `spaces` package (in-process): records what @spaces.GPU decorates and each call's duration."""
 import inspect, pickle
 
 decorated = []   # (qualified name, duration)
@@ -118,29 +118,119 @@ def test_the_real_spaces_package_off_a_space_returns_the_function_unchanged(monk
 # On ZeroGPU (stand-in): what is decorated, what it is asked, what crosses the boundary
 
 
-def test_on_zerogpu_exactly_the_denoising_function_is_decorated(tmp_path):
-    """A fresh process imports the app and every module of the package, then loads at start-up: the
-    stand-in saw one decorated function, the denoising loop, and torch was not imported by any of it."""
-    (tmp_path / "spaces.py").write_text(STAND_IN)
-    code = textwrap.dedent("""
-        import importlib, pkgutil, sys
+FORKING_STAND_IN = '''
+"""A stand-in for `spaces` that works the way ZeroGPU does: the decorated generator runs in a forked worker
+process, its arguments and events cross pickled, and closing the caller's generator sets a stop event
+the worker checks after each event."""
+import inspect, multiprocessing, pickle
+
+decorated = []   # (qualified name, duration)
+requested = []   # seconds asked for, per call
+fork = multiprocessing.get_context("fork")
+
+
+def GPU(task=None, *, duration=None, size=None):
+    def wrap(fn):
+        decorated.append((f"{fn.__module__}.{fn.__qualname__}", duration))
+        assert inspect.isgeneratorfunction(fn), "only generators keep Stop and progress working"
+
+        def worker(payload, results, stop):
+            try:
+                args, kwargs = pickle.loads(payload)
+                events = fn(*args, **kwargs)
+                for event in events:
+                    if stop.is_set():
+                        events.close()
+                        break
+                    results.put(("event", pickle.dumps(event)))
+                results.put(("end", None))
+            except Exception as exc:
+                results.put(("error", type(exc).__name__))
+
+        def gpu_call(*args, **kwargs):
+            requested.append(duration(*args, **kwargs))
+            results, stop = fork.Queue(), fork.Event()
+            process = fork.Process(target=worker, args=(pickle.dumps((args, kwargs)), results, stop), daemon=True)
+            process.start()
+            try:
+                while True:
+                    kind, payload = results.get(timeout=120)
+                    if kind == "end":
+                        return
+                    if kind == "error":
+                        raise RuntimeError(f"GPU worker error: {payload}")
+                    try:
+                        yield pickle.loads(payload)
+                    except GeneratorExit:
+                        stop.set()
+                        raise
+            finally:
+                process.join(60)
+
+        gpu_call.__wrapped__ = fn
+        return gpu_call
+
+    return wrap(task) if callable(task) else wrap
+'''
+
+
+def test_on_zerogpu_exactly_the_denoising_function_runs_in_a_forked_worker(tmp_path):
+    """A fresh process, as on a Space: import the app and every module of the package (torch must not load),
+    load at start-up (no weights here: nothing loads), then load a tiny pipeline before any fork and run
+    takes through a stand-in that forks like ZeroGPU: the worker finds the pipeline by its key, progress
+    and Stop cross the process boundary, and the take equals the one made in-process."""
+    (tmp_path / "spaces.py").write_text(FORKING_STAND_IN)
+    folder = tmp_path / "wan"
+    code = textwrap.dedent(f"""
+        import importlib, os, pkgutil, sys, threading
         import app, pipelines, spaces
         for info in pkgutil.walk_packages(pipelines.__path__, "pipelines."):
             if info.name != "pipelines.__main__":
                 importlib.import_module(info.name)
-        torch_at_import = "torch" in sys.modules
+        print("torch at import:", "torch" in sys.modules)
         report = app.zerogpu.load_at_startup()   # no weights on this machine: nothing loads
-        print([name for name, duration in spaces.decorated], spaces.decorated[0][1].__name__)
-        print(torch_at_import, sorted(report), all("weights" in why for why in report.values()))
+        print("decorated:", [name for name, duration in spaces.decorated], spaces.decorated[0][1].__name__)
+        print("start-up:", sorted(report), all("weights" in why for why in report.values()))
+
+        import numpy as np, tiny_models
+        from pipelines.generative import denoise, engine
+        T, H, W = 9, 32, 32
+        yy, xx = np.mgrid[0:H, 0:W]
+        photo = np.stack([xx * 8, yy * 8, (xx + yy) * 4], -1).astype(np.uint8)
+        take = dict(photo=photo, draft=np.stack([np.roll(photo, -t, 1) for t in range(T)]),
+                    depth=np.stack([np.full((H, W), 4 - 0.3 * t, np.float32) for t in range(T)]),
+                    holes=np.zeros((T, H, W), np.uint8))
+        tiny_models.tiny_pipeline("wan-vace").save_pretrained({str(folder)!r})
+        args = dict(prompt="x", seed=3, device="cpu", sources={{"repo": {str(folder)!r}}})
+        engine.load_pipeline("wan-vace", **{{k: args[k] for k in ("device", "sources")}})  # before any fork
+        seen = []
+        on = engine.generate("wan-vace", **take, **args, num_inference_steps=3, progress=lambda f, m: seen.append(m))
+        print("progress:", [m for m in seen if "step" in m], "requested:", spaces.requested)
+        cancel, stopped = threading.Event(), []
+        def stop_after_first(fraction, message):
+            stopped.append(message)
+            cancel.set() if "step 1/" in message else None
+        try:
+            engine.generate("wan-vace", **take, **args, num_inference_steps=6, progress=stop_after_first, cancel=cancel)
+        except engine.GenerationCancelled:
+            print("stopped after:", [m for m in stopped if "step" in m])
+        os.environ.pop("SPACES_ZERO_GPU")
+        importlib.reload(denoise)
+        off = engine.generate("wan-vace", **take, **args, num_inference_steps=3)
+        print("same take in-process:", np.array_equal(on.frames, off.frames))
     """)
-    env = dict(os.environ, SPACES_ZERO_GPU="true", PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}",
-               HF_HUB_OFFLINE="1")
+    env = dict(os.environ, SPACES_ZERO_GPU="true", HF_HUB_OFFLINE="1",
+               PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT), str(ROOT / "tests")]))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.strip().split("\n")
-    assert lines[0] == "['pipelines.generative.denoise.run'] run_seconds"
-    assert lines[1] == "False ['animatediff-depth', 'svd', 'wan-vace'] True"
+    assert lines[0] == "torch at import: False"
+    assert lines[1] == "decorated: ['pipelines.generative.denoise.run'] run_seconds"
+    assert lines[2] == "start-up: ['animatediff-depth', 'svd', 'wan-vace'] True"
+    assert lines[3] == "progress: ['wan-vace: step 1/3', 'wan-vace: step 2/3', 'wan-vace: step 3/3'] requested: [16]"
+    assert lines[4] == "stopped after: ['wan-vace: step 1/6']"
+    assert lines[5] == "same take in-process: True"
 
 
 def test_a_take_runs_through_the_decorated_call_with_plain_data_and_the_same_result(spaces_stand_in, take,
