@@ -111,7 +111,7 @@ def check_row(engine: str, model: str, pipe, take: dict, steps: int, dtype: str,
                      else f"{total / max(1, len(stamps)):.3f} (1 step, incl. encode/decode)")
     row["total s"] = f"{total:.2f}"
     n, (w, h) = first.settings["model_frames"], first.settings["model_size"]
-    row["ZeroGPU asks s"] = f"{zerogpu.run_seconds(None, engine, {}, 0, len(stamps) or steps, True, (n, h, w))}"
+    row["ZeroGPU asks s"] = f"{zerogpu.run_seconds(None, engine, {}, 0, len(stamps) or steps, (n, h, w))}"
     row["peak GPU MiB"] = f"{torch.cuda.max_memory_allocated() / 2**20:.0f}" if device == "cuda" else "n/a"
     frames = first.frames
     row["frames out"] = "x".join(map(str, frames.shape))

@@ -7,7 +7,7 @@ call; the classes here only translate those inputs into the pipeline's own argum
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -71,9 +71,6 @@ def _dtype(name: str):
 
 class Backend:
     """A diffusers pipeline behind the generative engine."""
-
-    #: the pipeline checks ``self.interrupt`` in its denoising loop (otherwise cancel raises from the callback)
-    supports_interrupt: ClassVar[bool] = True
 
     def load(self, preset: GenerativeModelPreset, sources: dict[str, str], dtype) -> Any:
         """Real ``from_pretrained`` code path; ``sources`` maps "repo" and component names to hub ids or
@@ -175,8 +172,6 @@ class AnimateDiffDepth(Backend):
 class StableVideo(Backend):
     """Stable Video Diffusion: the photo alone sets the video; motion strength sets ``motion_bucket_id``.
     No camera control and no prompt: the depth maps and the draft are not used."""
-
-    supports_interrupt = False  # its denoising loop never checks self.interrupt
 
     def load(self, preset, sources, dtype):
         import torch

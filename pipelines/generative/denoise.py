@@ -8,8 +8,7 @@ cache key (see :func:`pipelines.generative.engine.pipeline_key`), errors the stu
 events, and closing the generator (Stop) reaches the worker as ZeroGPU's stop signal.
 
 Events: ``("step", i, total)`` after step i of total; then ``("frames", (n, h, w, 3) uint8)``, or
-``("oom", message)`` when the GPU ran out of memory, or ``("stopped",)`` when the pipeline gave up after a
-stop. Any other exception is raised as it is.
+``("oom", message)`` when the GPU ran out of memory. Any other exception is raised as it is.
 """
 from __future__ import annotations
 
@@ -23,11 +22,12 @@ Event = tuple
 
 
 class _Stopped(Exception):
-    """Raised from the step callback of pipelines that ignore ``pipe._interrupt``."""
+    """Raised from the step callback to stop a pipeline at once. Not ``pipe._interrupt``: pipelines that
+    honour it still decode the latents after the loop, which on ZeroGPU spends quota on a take nobody wants."""
 
 
 @zerogpu.GPU(duration=zerogpu.run_seconds)
-def run(pipe: Any, backend: str, kwargs: dict, seed: int, steps: int, supports_interrupt: bool,
+def run(pipe: Any, backend: str, kwargs: dict, seed: int, steps: int,
         shape: tuple[int, int, int]) -> Iterator[Event]:
     """Run the pipeline ``pipe`` (a diffusers pipeline, or the cache key of one loaded in this process) on
     ``kwargs`` (its call arguments, without generator and callbacks) with a CPU generator seeded by
@@ -40,7 +40,7 @@ def run(pipe: Any, backend: str, kwargs: dict, seed: int, steps: int, supports_i
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
     # The pipeline runs in a thread so that this generator can yield between its steps.
-    worker = threading.Thread(target=_call, args=(model, kwargs, seed, steps, supports_interrupt, stop, events),
+    worker = threading.Thread(target=_call, args=(model, kwargs, seed, steps, stop, events),
                               name=f"denoise-{backend}", daemon=True)
     worker.start()
     try:
@@ -56,8 +56,7 @@ def run(pipe: Any, backend: str, kwargs: dict, seed: int, steps: int, supports_i
         worker.join()
 
 
-def _call(pipe, kwargs: dict, seed: int, steps: int, supports_interrupt: bool, stop: threading.Event,
-          events: queue.Queue) -> None:
+def _call(pipe, kwargs: dict, seed: int, steps: int, stop: threading.Event, events: queue.Queue) -> None:
     import torch
 
     from pipelines.generative import engine
@@ -65,9 +64,7 @@ def _call(pipe, kwargs: dict, seed: int, steps: int, supports_interrupt: bool, s
     def on_step_end(p, i, timestep, callback_kwargs):
         events.put(("step", i + 1, getattr(p, "_num_timesteps", None) or steps))
         if stop.is_set():
-            if not supports_interrupt:
-                raise _Stopped()
-            p._interrupt = True
+            raise _Stopped()
         return callback_kwargs
 
     # The generator lives on the CPU: the same seed gives the same noise on any device.
@@ -76,8 +73,7 @@ def _call(pipe, kwargs: dict, seed: int, steps: int, supports_interrupt: bool, s
         with engine.run_lock(pipe):
             out = pipe(**kwargs, generator=generator, callback_on_step_end=on_step_end,
                        callback_on_step_end_tensor_inputs=["latents"])
-    except _Stopped:
-        events.put(("stopped",))
+    except _Stopped:  # the generator was closed: nobody reads on
         return
     except BaseException as exc:  # handed to the generator, which raises it in the caller's thread
         if _is_out_of_memory(exc):
@@ -86,7 +82,7 @@ def _call(pipe, kwargs: dict, seed: int, steps: int, supports_interrupt: bool, s
         else:
             events.put(("error", exc))
         return
-    events.put(("stopped",) if stop.is_set() else ("frames", engine.to_uint8(out.frames)))
+    events.put(("frames", engine.to_uint8(out.frames)))
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -455,8 +455,7 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
         pipe = pipeline_key(backend, device, None, sources)  # plain data: it crosses ZeroGPU's process boundary
 
     # 6. Denoise, reporting progress and honouring cancel
-    frames = _run(pipe, backend, backend_impl.supports_interrupt, kwargs, seed, steps_run, report, cancel,
-                  (n, h, w))
+    frames = _run(pipe, backend, kwargs, seed, steps_run, report, cancel, (n, h, w))
 
     # 7. Back to the take's frame count and size
     frames = _resize(frames, height, width)
@@ -469,14 +468,14 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
     return GenerationResult(frames=frames, notices=tuple(notices), settings=settings)
 
 
-def _run(pipe, backend: str, supports_interrupt: bool, kwargs: dict, seed: int, steps: int,
+def _run(pipe, backend: str, kwargs: dict, seed: int, steps: int,
          report: Callable[[float, str], None], cancel: Optional[threading.Event],
          shape: tuple[int, int, int]) -> np.ndarray:
     """Drive :func:`pipelines.generative.denoise.run` (on ZeroGPU: in the GPU worker) and turn its events
     into progress, cancellation and the studio's errors."""
     from pipelines.generative import denoise
 
-    events = denoise.run(pipe, backend, kwargs, int(seed), int(steps), supports_interrupt, shape)
+    events = denoise.run(pipe, backend, kwargs, int(seed), int(steps), shape)
     frames = None
     try:
         for event in events:
@@ -484,7 +483,7 @@ def _run(pipe, backend: str, supports_interrupt: bool, kwargs: dict, seed: int, 
             if kind == "step":
                 i, total = event[1], event[2]
                 report(min(1.0, i / total), f"{backend}: step {i}/{total}")
-            if cancel is not None and cancel.is_set() or kind == "stopped":
+            if cancel is not None and cancel.is_set():
                 raise GenerationCancelled(f"{backend}: cancelled")
             if kind == "oom":
                 n, h, w = shape

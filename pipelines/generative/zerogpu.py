@@ -99,8 +99,7 @@ def gpu_seconds(backend: str, num_frames: int, height: int, width: int, num_infe
     return ATTACH_SECONDS + MARGIN * secs
 
 
-def run_seconds(pipe, backend: str, kwargs: dict, seed: int, steps: int, supports_interrupt: bool,
-                shape: tuple[int, int, int]) -> int:
+def run_seconds(pipe, backend: str, kwargs: dict, seed: int, steps: int, shape: tuple[int, int, int]) -> int:
     """The duration of :func:`pipelines.generative.denoise.run` (same arguments, as ZeroGPU calls it):
     whole seconds, never more than :func:`max_seconds`."""
     n, h, w = shape

@@ -4,6 +4,7 @@ a ``gr.Error`` with the message and the fix; nothing here builds layout (that is
 from __future__ import annotations
 
 import base64
+import math
 import threading
 from pathlib import Path
 from typing import Any, Optional
@@ -141,11 +142,12 @@ def _zerogpu_estimate(engine: str, frames: int, w: int, h: int, n: int) -> str:
 
     preset = generative.get_preset(engine)
     mf, (mh, mw) = generative.plan_frames(preset, frames), generative.plan_size(preset, h, w)
-    secs, limit = zerogpu.gpu_seconds(engine, mf, mh, mw, preset.num_inference_steps), zerogpu.max_seconds()
+    secs = math.ceil(zerogpu.gpu_seconds(engine, mf, mh, mw, preset.num_inference_steps))
+    limit = zerogpu.max_seconds()
     if secs > limit:
-        return (f"; {engine} would need about {secs:.0f} s of ZeroGPU time per take, over this Space's {limit} s "
+        return (f"; {engine} would need about {secs} s of ZeroGPU time per take, over this Space's {limit} s "
                 "limit, so you would get the parallax takes: choose a shorter take or a smaller size")
-    return f", plus up to {secs:.0f} s of ZeroGPU time per take for {engine} ({n * secs:.0f} s of your daily quota at most)"
+    return f", plus up to {secs} s of ZeroGPU time per take for {engine} ({n * secs} s of your daily quota at most)"
 
 
 def engine_note(studio: studio_api.Studio, engine: str) -> str:

@@ -208,7 +208,7 @@ def test_every_preset_default_cites_its_source():
 # Progress, cancel, errors
 
 
-@pytest.mark.parametrize("backend", ["wan-vace", "svd"])  # interrupt flag vs. exception from the callback
+@pytest.mark.parametrize("backend", ["wan-vace", "svd"])  # a pipeline that honours pipe._interrupt, one that does not
 def test_cancel_stops_the_run(take, pipes, backend):
     cancel = threading.Event()
     calls = []

@@ -255,12 +255,12 @@ def test_a_take_runs_through_the_decorated_call_with_plain_data_and_the_same_res
 def test_duration_is_seconds_for_a_small_take_and_the_cap_for_a_large_one(monkeypatch):
     monkeypatch.delenv(zerogpu.MAX_SECONDS_ENV, raising=False)
     # Wan2.1's published run: 81 frames at 832x480, 50 steps, 240 s on an RTX 4090.
-    small = zerogpu.run_seconds(None, "wan-vace", {}, 0, 30, True, (17, 480, 832))
+    small = zerogpu.run_seconds(None, "wan-vace", {}, 0, 30, (17, 480, 832))
     assert small == math.ceil(15 + 1.25 * 240 * (17 / 81) * (30 / 50)) == 53
     assert zerogpu.gpu_seconds("wan-vace", 81, 480, 832, 50) == pytest.approx(15 + 1.25 * 240)
-    large = zerogpu.run_seconds(None, "wan-vace", {}, 0, 50, True, (81, 480, 832))
+    large = zerogpu.run_seconds(None, "wan-vace", {}, 0, 50, (81, 480, 832))
     assert large == zerogpu.DEFAULT_MAX_SECONDS == 210  # never asks for more than a take may use
-    svd = zerogpu.run_seconds(None, "svd", {}, 0, 25, False, (25, 576, 1024))
+    svd = zerogpu.run_seconds(None, "svd", {}, 0, 25, (25, 576, 1024))
     assert svd == math.ceil(15 + 1.25 * 25)  # its reference run exactly
 
 
