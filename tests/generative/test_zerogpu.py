@@ -280,16 +280,15 @@ def test_a_take_over_the_limit_is_refused_before_the_gpu_and_the_parallax_takes_
         spaces_stand_in, monkeypatch, tmp_path, astronaut):
     from studio_stubs import CountingDepth
 
-    from pipelines.studio import Studio
+    from pipelines.studio import Stages, Studio
 
     monkeypatch.setenv(zerogpu.MAX_SECONDS_ENV, "10")  # less than attaching a GPU takes: every take is refused
-    studio = Studio(output_root=tmp_path, depth_fn=CountingDepth(),
-                    pipeline_fn=lambda engine: gt.tiny_pipeline(engine))
+    studio = Studio(output_root=tmp_path, stages=Stages(depth=CountingDepth(), pipeline=gt.tiny_pipeline))
     result = studio.generate(astronaut, prompt="slow push in", seed=2, num_takes=2, duration=0.5, fps=8,
                              long_side=64, engine="wan-vace", num_inference_steps=2)
     assert spaces_stand_in.calls == []  # no GPU was asked for
     assert len(result.takes) == 2 and all(t.video.is_file() for t in result.takes)
-    assert all(t.recipe["engine"] == "parallax" and "did not run" in t.label for t in result.takes)
+    assert all(t.recipe.engine == "parallax" and "did not run" in t.label for t in result.takes)
     note = next(n for n in result.notices if "ZeroGPU time" in n)
     assert "more than the 10 s one take may use" in note and "no quota was used" in note
     assert "Choose a shorter take, a smaller output size or fewer steps" in note
@@ -367,12 +366,12 @@ def test_denoise_run_is_a_generator_not_a_coroutine():
 def test_the_estimate_on_zerogpu_says_the_gpu_seconds_or_that_the_take_is_over_the_limit(monkeypatch, tmp_path):
     from studio_stubs import CountingDepth
 
-    from pipelines.studio import Studio
+    from pipelines.studio import Stages, Studio
     from pipelines.ui import handlers
 
     monkeypatch.setenv(zerogpu.ZERO_GPU_ENV, "true")
     monkeypatch.delenv(zerogpu.MAX_SECONDS_ENV, raising=False)
-    studio = Studio(output_root=tmp_path, depth_fn=CountingDepth(), pipeline_fn=lambda engine: None)
+    studio = Studio(output_root=tmp_path, stages=Stages(depth=CountingDepth(), pipeline=lambda engine: None))
     short = handlers.estimate_text(studio, None, 1, 1.0, 16, "16:9", 960, engine="wan-vace")
     assert "plus up to 53 s of ZeroGPU time per take for wan-vace" in short
     monkeypatch.setenv(zerogpu.MAX_SECONDS_ENV, "120")
