@@ -243,12 +243,14 @@ def pipeline_key(backend: str, device: Optional[str] = None, dtype=None,
 
 
 def cached_pipeline(key: tuple):
-    """The pipeline loaded under ``key`` (see :func:`pipeline_key`) in this process."""
-    with _LOAD_LOCK:
-        if key not in _PIPELINES:
-            raise ModelUnavailableError(f"{key[0]} is not loaded in this process (key {key}); load it with "
-                                        "load_pipeline first (on ZeroGPU: at start-up)")
-        return _PIPELINES[key]
+    """The pipeline loaded under ``key`` (see :func:`pipeline_key`) in this process. Takes no lock: on ZeroGPU
+    this runs in a worker forked from the server, and a lock another request held at the fork would stay
+    held there forever (a dict lookup is atomic anyway)."""
+    pipe = _PIPELINES.get(key)
+    if pipe is None:
+        raise ModelUnavailableError(f"{key[0]} is not loaded in this process (key {key}); load it with "
+                                    "load_pipeline first (on ZeroGPU: at start-up)")
+    return pipe
 
 
 def unload_all() -> None:
@@ -258,9 +260,9 @@ def unload_all() -> None:
 
 
 def run_lock(pipe) -> threading.Lock:
-    """The lock that lets one request at a time run ``pipe``."""
-    with _LOAD_LOCK:
-        return _RUN_LOCKS.setdefault(id(pipe), threading.Lock())
+    """The lock that lets one request at a time run ``pipe`` (``setdefault`` is atomic; no lock around it,
+    for the same reason as :func:`cached_pipeline`)."""
+    return _RUN_LOCKS.setdefault(id(pipe), threading.Lock())
 
 
 # ----------------------------------------------------------------------------------------------------
