@@ -123,7 +123,6 @@ def _model_estimate(studio: studio_api.Studio, engine: str, frames: int, w: int,
     if not engine or engine == studio_api.PARALLAX or not studio.engine_status(engine).ok:
         return ""
     from pipelines.generative import engine as generative
-
     from pipelines.generative import zerogpu
 
     if zerogpu.active():
