@@ -108,3 +108,43 @@ def test_preset_files_are_valid_against_the_schema():
     with pytest.raises(InputError, match="orbit_deg"):
         schema.validate(schema.CameraPreset, name="x", label="X", orbit_deg=500)
     assert math.isfinite(camera.get_preset("circle").circle[0]) and camera.get_preset("circle").loop
+
+
+def _plain_bisection(f, target, lo, hi, steps):
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+@pytest.mark.parametrize("f, target, lo, hi", [
+    (lambda x: x, 0.3, 0.0, 1.0),                      # linear: one regula falsi step lands on the root
+    (lambda x: x ** 3, 0.2, 0.0, 1.0),                 # curved
+    (lambda x: math.sqrt(x), 0.9, 0.0, 1.0),           # steep at 0
+    (lambda x: 0.0 if x < 0.625 else 1.0, 0.5, 0.0, 1.0),  # a step on a grid point
+    (lambda x: math.floor(x * 7) / 7, 0.5, 4.0, 8.0),  # flat stretches, in a doubled bracket
+    (lambda x: 0.1 * x, 5.0, 32.0, 64.0),              # never reached: plain bisection's answer, hi - d/2
+])
+def test_bisect_gives_plain_bisections_answer_bit_for_bit(f, target, lo, hi):
+    assert camera.bisect(f, target, lo, hi, 40) == _plain_bisection(f, target, lo, hi, 40)
+
+
+def test_bisect_takes_a_third_of_the_calls_on_a_real_strength_search():
+    calls = []
+    f = lambda a: calls.append(a) or math.tanh(a) * 0.07  # noqa: E731  a saturating motion curve
+    answer = camera.bisect(f, 0.03, 0.0, 1.0, 40)
+    assert len(calls) <= 14  # plain bisection: 40
+    assert answer == _plain_bisection(f, 0.03, 0.0, 1.0, 40)
+
+
+def test_preset_paths_equal_those_of_plain_bisection(monkeypatch):
+    depth = DepthMap.from_relative(np.linspace(0, 1, 48 * 64, dtype=np.float32).reshape(48, 64) ** 2)
+    fast = {}
+    for preset in camera.list_presets():
+        s = schema.RenderSettings(preset=preset, strength=0.7, seed=5, duration=0.5, fps=12)
+        fast[preset] = camera.preset_path(preset, depth, s)
+    monkeypatch.setattr(camera, "bisect", _plain_bisection)
+    for preset, path in fast.items():
+        s = schema.RenderSettings(preset=preset, strength=0.7, seed=5, duration=0.5, fps=12)
+        plain = camera.preset_path(preset, depth, s)
+        assert np.array_equal(path.poses, plain.poses) and np.array_equal(path.fov_deg, plain.fov_deg), preset
