@@ -111,6 +111,25 @@ def _redraw(redraw: Redraw, scene, path: CameraPath, photo: Photo, settings: Ren
     return result.frames, str(ran.pop("engine", redraw.gen.engine)), ran, tuple(result.notices)
 
 
+def _frames(scene, path: CameraPath, photo: Photo, settings: RenderSettings, motion: "Motion | None",
+            redraw: Redraw | None, report, cancel: Optional[threading.Event]):
+    """The take's frames (an iterator, streamed to the encoder), the path that ran (a still camera over moving
+    regions loops), the engine that ran, what it ran with, and notices."""
+    n = path.num_frames
+    if motion is not None:
+        from pipelines import living
+
+        path = living.frames.closed(path)
+        animated = living.animate(photo.pixels, motion, n, settings.fps, settings.seed)
+        return (_counted(living.frames.iter_images(scene, path, animated), n, 0.05, 1.0, report), path, PARALLAX,
+                None, motion.notices)
+    if redraw is None:
+        images = (f.image for f in parallax.iter_frames(scene, path))
+        return _counted(images, n, 0.05, 1.0, report), path, PARALLAX, None, ()
+    images, engine, ran, notices = _redraw(redraw, scene, path, photo, settings, report, cancel)
+    return iter(images), path, engine, ran, notices
+
+
 def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, *,
                 video: str | os.PathLike | None = None, frames_dir: str | os.PathLike | None = None,
                 camera_path: CameraPath | None = None, scene: parallax.Scene | None = None,
@@ -148,24 +167,10 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
 
     # 2. Plan the camera move
     path = camera_path or camera.preset_path(settings.preset, depth, settings)
-    n = path.num_frames
 
     # 3. Render the camera move (streamed to the encoder), with the photo's regions moving for a living
     #    photo, 4. redrawn by the generative engine if asked
-    engine, ran, notices = PARALLAX, None, ()
-    if motion is not None:
-        from pipelines import living
-
-        path = living.frames.closed(path)  # a still camera over moving regions loops
-        animated = living.animate(photo.pixels, motion, n, settings.fps, settings.seed)
-        frames = _counted(living.frames.iter_images(scene, path, animated), n, 0.05, 1.0, report)
-        notices = motion.notices
-    elif redraw is None:
-        frames: Iterator[np.ndarray] = _counted((f.image for f in parallax.iter_frames(scene, path)), n, 0.05, 1.0,
-                                                report)
-    else:
-        images, engine, ran, notices = _redraw(redraw, scene, path, photo, settings, report, cancel)
-        frames = iter(images)
+    frames, path, engine, ran, notices = _frames(scene, path, photo, settings, motion, redraw, report, cancel)
     if frames_dir is not None:
         frames = _write_pngs(frames, Path(frames_dir))
 
@@ -173,7 +178,7 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
     if video is not None:
         from pipelines.render.video import write_video
 
-        video = write_video(frames, video, settings.fps, loop_frames=n if path.loop else None)
+        video = write_video(frames, video, settings.fps, loop_frames=path.num_frames if path.loop else None)
     else:
         for _ in frames:
             pass

@@ -235,7 +235,7 @@ class Studio:
         source = Source(photo_sha256=prepared.key, crop_box=crop_box(prepared.photo.size, size),
                         depth=DepthSource(kind="estimated", estimator=prepared.depth.estimator,
                                           long_side=prepared.depth_side, sha256=depth_sha256(fitted.depth)),
-                        prompt=prompt, plan=plan.label, base_strength=strength)
+                        prompt=prompt, plan=plan.label, base_strength=req.strength)
         for i, s in enumerate(settings):
             if cancel is not None and cancel.is_set():
                 break
