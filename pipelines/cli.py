@@ -27,7 +27,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m pipelines", description="Photo-to-video studio.")
+    # The same commands run as `python -m pipelines ...` and as the installed `photo-studio ...`.
+    prog = "photo-studio" if Path(sys.argv[0]).stem == "photo-studio" else "python -m pipelines"
+    parser = _Parser(prog=prog, description="Photo-to-video studio.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _COMMANDS:
         add(sub)

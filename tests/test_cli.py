@@ -128,3 +128,12 @@ def test_camera_path_without_poses_names_the_format_and_the_contract(tmp_path):
     with pytest.raises(InputError, match=r"lacks poses.*\[\[16 floats\], \.\.\.\].*docs/camera-contract\.md"):
         camera.load_path(bad)
     assert (ROOT / "docs" / "camera-contract.md").is_file()
+
+
+def test_usage_names_the_command_the_user_typed(monkeypatch):
+    from pipelines.cli import build_parser
+
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/photo-studio", "--help"])
+    assert build_parser().format_usage().startswith("usage: photo-studio ")
+    monkeypatch.setattr(sys, "argv", ["/repo/pipelines/__main__.py", "--help"])
+    assert build_parser().format_usage().startswith("usage: python -m pipelines ")
