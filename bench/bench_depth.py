@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY=PASSIVE before torch is imported)
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import pipelines  # noqa: E402,F401  (sets OMP_WAIT_POLICY before anything heavy)
+import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything heavy)
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def make_take(path: Path, w: int, h: int, n: int, fps: int) -> np.ndarray:

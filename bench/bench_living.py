@@ -28,9 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import pipelines  # noqa: E402,F401
+import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything heavy)
 
 
 def _inputs(width: int, height: int):

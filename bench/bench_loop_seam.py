@@ -11,14 +11,12 @@ comparison on what an eye sees as flicker, not on grain.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import pipelines  # noqa: E402,F401  (sets OMP_WAIT_POLICY before anything heavy)
+import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything heavy)
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def closed_loop(photo: np.ndarray, n: int, radius: float) -> list[np.ndarray]:

@@ -8,17 +8,15 @@ measured in its own subprocess so the peaks do not mix.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import pipelines  # noqa: E402,F401  (sets OMP_WAIT_POLICY before anything imports torch)
+import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything imports torch)
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
 FRAMES = 60
 

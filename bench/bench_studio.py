@@ -17,15 +17,11 @@ import argparse
 import os
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import pipelines  # noqa: E402,F401  (OMP_WAIT_POLICY before torch)
+import pipelines  # noqa: F401  (OMP_WAIT_POLICY before torch)
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -116,7 +112,7 @@ def main() -> None:
     ap.add_argument("--stub-depth", action="store_true")
     args = ap.parse_args()
 
-    import app
+    from pipelines.ui import blocks as app  # what app.py serves
     from pipelines.studio import facade as st
 
     folder = Path(tempfile.mkdtemp(prefix="bench-studio-"))

@@ -19,19 +19,17 @@ script that way). The exit status is 1 when any check failed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # tiny_models.py
-import pipelines  # noqa: E402,F401  (sets OMP_WAIT_POLICY before anything imports torch)
+import pipelines  # noqa: F401  (sets OMP_WAIT_POLICY before anything imports torch)
 
-import numpy as np  # noqa: E402
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Size of the take for each real model: the model's own size, few frames (the check, not a film).
 REAL_TAKES = {"wan-vace": (17, 480, 832), "animatediff-depth": (16, 512, 512), "svd": (14, 576, 1024)}
@@ -137,9 +135,21 @@ def check_row(engine: str, model: str, pipe, take: dict, steps: int, dtype: str,
     return row
 
 
+def _tiny_models():
+    """tests/tiny_models.py: the test-only tiny model builders (they are not part of the package)."""
+    import importlib.util
+
+    if "tiny_models" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("tiny_models", ROOT / "tests" / "tiny_models.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["tiny_models"] = module
+    return sys.modules["tiny_models"]
+
+
 def tiny_rows(engine: str, device: str, take: dict, steps: int) -> list[dict]:
     import torch
-    import tiny_models
+    tiny_models = _tiny_models()
 
     from pipelines.generative import engine as generative
 
@@ -181,7 +191,7 @@ def real_rows(engine: str, steps: int) -> list[dict]:
 def check_out_of_memory(device: str, take: dict) -> tuple[bool, str]:
     """Out of memory must come out as the studio's ModelUnavailableError, and the next take must run."""
     import torch
-    import tiny_models
+    tiny_models = _tiny_models()
 
     from pipelines.core.errors import ModelUnavailableError
 

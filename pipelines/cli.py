@@ -27,7 +27,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m pipelines", description="Photo-to-video studio.")
+    # The same commands run as `python -m pipelines ...` and as the installed `photo-studio ...`.
+    prog = "photo-studio" if Path(sys.argv[0]).stem == "photo-studio" else "python -m pipelines"
+    parser = _Parser(prog=prog, description="Photo-to-video studio.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _COMMANDS:
         add(sub)
@@ -72,7 +74,7 @@ def _add_render(sub) -> None:
     p.add_argument("--estimator", default="auto", help="depth estimator when --depth is omitted [default auto]")
     move = p.add_mutually_exclusive_group()
     move.add_argument("--preset", help="camera move preset (see `python -m pipelines presets`)")
-    move.add_argument("--camera-path", help="camera path JSON (DESIGN.md's camera contract)")
+    move.add_argument("--camera-path", help="camera path JSON (the camera contract: docs/camera-contract.md)")
     schema.add_options(p, schema.RenderSettings, skip=("preset", "width", "height"))
     p.add_argument("--size", help="output size WxH [default: the photo's]")
     p.add_argument("-o", "--output", help="video file to write (.mp4 H.264, .webm VP9, .gif)")

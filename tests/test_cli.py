@@ -101,3 +101,39 @@ def test_render_prompt_picks_the_move(inputs, tmp_path):
     assert "Dolly out" in r.stderr
     recipe = json.loads((tmp_path / "t.mp4.json").read_text())
     assert recipe["settings"]["preset"] == "dolly-out" and recipe["settings"]["strength"] > 0.5
+
+
+def test_help_points_only_to_files_that_exist():
+    """Every document or data file the --help texts name is in the repository (no stale DESIGN.md)."""
+    import re
+
+    from pipelines.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    text = parser.format_help() + "".join(p.format_help() for p in commands.values())
+    text = re.sub(r"-\n\s*", "-", text)  # argparse wraps lines after hyphens
+    refs = set(re.findall(r"(?:docs|presets|assets)/[\w./-]*\w|[\w./-]+\.md\b", text))
+    assert "docs/camera-contract.md" in refs  # --camera-path points to the contract
+    assert [r for r in sorted(refs) if not (ROOT / r).exists()] == []
+    assert "DESIGN.md" not in text
+
+
+def test_camera_path_without_poses_names_the_format_and_the_contract(tmp_path):
+    bad = tmp_path / "path.json"
+    bad.write_text('{"fov_deg": 60.0, "width": 8, "height": 8}')
+    from pipelines.core.errors import InputError
+    from pipelines.render import camera
+
+    with pytest.raises(InputError, match=r"lacks poses.*\[\[16 floats\], \.\.\.\].*docs/camera-contract\.md"):
+        camera.load_path(bad)
+    assert (ROOT / "docs" / "camera-contract.md").is_file()
+
+
+def test_usage_names_the_command_the_user_typed(monkeypatch):
+    from pipelines.cli import build_parser
+
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/photo-studio", "--help"])
+    assert build_parser().format_usage().startswith("usage: photo-studio ")
+    monkeypatch.setattr(sys, "argv", ["/repo/pipelines/__main__.py", "--help"])
+    assert build_parser().format_usage().startswith("usage: python -m pipelines ")

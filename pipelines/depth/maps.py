@@ -1,6 +1,6 @@
 """Depth maps: the type every stage passes around, and importing/exporting depth files.
 
-Conventions (DESIGN.md, the camera contract):
+Conventions (the camera contract, docs/camera-contract.md):
 - ``DepthMap.z`` is z-depth in world units (distance along the optical axis, not ray length), > 0.
 - "relative" depth is normalised disparity: 1 = nearest, 0 = farthest (white = near in a PNG).
 """

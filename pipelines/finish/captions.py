@@ -1,15 +1,14 @@
 """Text overlays: a title or caption rendered once into a premultiplied RGBA block, then blended into
 each frame inside its time window.
 
-Fonts come from installed Python packages (IBM Plex Sans Bold ships with gradio; Pillow bundles
-Aileron for ASCII) or from a file the user names. A font on the system (Noto Sans CJK) is used only
-when it is there and the built-in one lacks a character. Text is never drawn with missing glyphs: a
+Fonts come from the project's assets (IBM Plex Sans Bold, OFL, in ``assets/fonts/``), from Pillow
+(it bundles Aileron, ASCII only) or from a file the user names. A font on the system (Noto Sans CJK) is
+used only when it is there and the built-in one lacks a character. Text is never drawn with missing glyphs: a
 character no available font has raises :class:`InputError` naming it and the fix (``--font FILE``).
 """
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -17,7 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.core import paths
 from pipelines.core.errors import InputError
+
+#: The caption font shipped with the project.
+BUILTIN_FONT = paths.ASSETS / "fonts" / "IBMPlexSans-Bold.woff2"
 
 #: Used when present and the text needs it; never assumed.
 SYSTEM_FALLBACKS = (
@@ -33,12 +36,9 @@ MAX_FILL = 0.9
 
 
 def builtin_font() -> str | None:
-    """IBM Plex Sans Bold (OFL), shipped inside the gradio package this project installs; None if absent."""
-    spec = importlib.util.find_spec("gradio")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    p = Path(spec.submodule_search_locations[0]) / "templates/frontend/static/fonts/IBMPlexSans/IBMPlexSans-Bold.woff2"
-    return str(p) if p.is_file() else None
+    """IBM Plex Sans Bold (OFL; licence in ``assets/fonts/OFL.txt``), shipped with the project; None if
+    the file is missing (a broken install): ASCII text then falls back to Pillow's font."""
+    return str(BUILTIN_FONT) if BUILTIN_FONT.is_file() else None
 
 
 @functools.lru_cache(maxsize=32)
@@ -85,7 +85,7 @@ def pick_font(text: str, font: str | os.PathLike | None = None) -> str | None:
             raise InputError(f"font {Path(path).name!r} has no glyph for {''.join(missing)!r}; "
                              "pass --font with a font that covers them (for CJK: Noto Sans CJK)")
         return path
-    # Pillow's default font is ASCII-only: worth trying only when gradio's font is missing.
+    # Pillow's default font is ASCII-only: worth trying only when the built-in font is missing.
     candidates = [builtin_font()] + ([None] if text.isascii() else [])
     candidates += [p for p in SYSTEM_FALLBACKS if Path(p).is_file()]
     best_missing = None

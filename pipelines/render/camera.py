@@ -1,4 +1,4 @@
-"""The camera contract (DESIGN.md): pinhole, OpenCV axes (x right, y down, z forward), camera-to-world
+"""The camera contract (docs/camera-contract.md): pinhole, OpenCV axes (x right, y down, z forward), camera-to-world
 4x4 poses, intrinsics from a horizontal field of view, pixel centres at integers.
 
 Preset moves are pure functions of normalised time t in [0, 1] that return the whole trajectory; their
@@ -109,7 +109,7 @@ class CameraPath:
 
 
 def load_path(path: str | os.PathLike) -> CameraPath:
-    """Read a camera path JSON file (see DESIGN.md): ``{"fov_deg", "width", "height", "poses": [[16]]}``."""
+    """Read a camera path JSON file (docs/camera-contract.md): ``{"fov_deg", "width", "height", "poses": [[16]]}``."""
     from pipelines.core.jsonfile import read_json
 
     return path_from_json(read_json(path, "camera path file"), f"camera path {str(path)!r}")
@@ -121,7 +121,9 @@ def path_from_json(data: Any, where: str = "camera path") -> CameraPath:
         raise InputError(f"{where} must be a JSON object with fov_deg, width, height, poses")
     missing = [k for k in ("fov_deg", "width", "height", "poses") if k not in data]
     if missing:
-        raise InputError(f"{where} lacks {', '.join(missing)}; see DESIGN.md's camera contract")
+        raise InputError(f"{where} lacks {', '.join(missing)}; a camera path is "
+                         '{"fov_deg": 60.0, "width": W, "height": H, "poses": [[16 floats], ...]} '
+                         "(docs/camera-contract.md)")
     try:
         poses = np.asarray(data["poses"], dtype=np.float64)
         fov = np.asarray(data["fov_deg"], dtype=np.float64)

@@ -13,8 +13,8 @@ How it works (and why it is fast on a CPU):
    the premultiplied layer with ``cv2.remap`` and composites near over far. Frame 0 with the identity
    pose resamples at integer positions, so it gives back the photo exactly.
 
-Conventions: the camera contract of DESIGN.md (pinhole, OpenCV axes, camera-to-world poses, pixel
-centres at integers, z-depth).
+Conventions: the camera contract, docs/camera-contract.md (pinhole, OpenCV axes, camera-to-world poses,
+pixel centres at integers, z-depth).
 """
 from __future__ import annotations
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
-from pathlib import Path
 from typing import Optional
 
 from pipelines import studio as studio_api
+from pipelines.core import paths
 from pipelines.core.schema import RenderSettings, StudioRequest, bound
 from pipelines.ui.controls import choices, default, examples, slider
 from pipelines.ui.finish_panel import finish_panel, preview_slots
@@ -20,29 +19,18 @@ from pipelines.ui.handlers import (FROM_PROMPT, Runs, describe_plan, engine_note
 LONG_SIDES = tuple(examples("long_side"))
 #: Renders running at once (the rest wait in the queue); the machine has few cores.
 CONCURRENCY = int(os.environ.get("STUDIO_CONCURRENCY", "2"))
-#: scikit-image sample photos offered as one-click examples: (loader name, file name, label).
-EXAMPLES = (("astronaut", "astronaut.jpg", "Astronaut"), ("coffee", "coffee.jpg", "Coffee"),
-            ("chelsea", "chelsea.jpg", "Chelsea the cat"), ("rocket", "rocket.jpg", "Rocket"))
+#: Sample photos offered as one-click examples: (file under assets/examples/, label). Their licences:
+#: assets/README.md.
+EXAMPLES = (("astronaut.jpg", "Astronaut"), ("coffee.jpg", "Coffee"), ("chelsea.jpg", "Chelsea the cat"),
+            ("rocket.jpg", "Rocket"))
+#: The prompt each example fills in, in the order of EXAMPLES.
 EXAMPLE_PROMPTS = ("slow push in toward her face", "orbit around the cup, gentle", "dramatic pull back",
                    "crane up along the rocket")
 
 
 def _example_photos() -> list[str]:
-    """The scikit-image sample photos as JPEG files (written once per machine, never committed)."""
-    from PIL import Image
-    from skimage import data
-
-    folder = Path(tempfile.gettempdir()) / "photo-studio-examples"
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for loader, name, _ in EXAMPLES:
-        path = folder / name
-        if not path.is_file():
-            tmp = path.with_suffix(".part")
-            Image.fromarray(getattr(data, loader)()).convert("RGB").save(tmp, "JPEG", quality=92)
-            os.replace(tmp, path)
-        paths.append(str(path))
-    return paths
+    """The example photos shipped in ``assets/examples/`` (scikit-image samples), as file paths."""
+    return [str(paths.ASSETS / "examples" / name) for name, _ in EXAMPLES]
 
 
 def _photo_and_words(studio: studio_api.Studio) -> dict:
@@ -61,7 +49,7 @@ def _photo_and_words(studio: studio_api.Studio) -> dict:
             depth_img = gr.Image(label="Depth (white = near)", interactive=False, height=320, format="png",
                                  elem_id="depth")
             gr.Examples(examples=[[p, t] for p, t in zip(_example_photos(), EXAMPLE_PROMPTS)],
-                        inputs=[photo, prompt], example_labels=[e[2] for e in EXAMPLES],
+                        inputs=[photo, prompt], example_labels=[label for _, label in EXAMPLES],
                         cache_examples=False, label="Examples (scikit-image sample photos)")
     return dict(photo=photo, prompt=prompt, plan_md=plan_md, depth_img=depth_img)
 

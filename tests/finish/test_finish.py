@@ -161,6 +161,18 @@ def test_builtin_font_has_accents_and_lacks_cjk():
     assert captions.missing_glyphs(font, "a漢字b") == ["漢", "字"]
 
 
+def test_builtin_font_is_the_shipped_plex_sans_under_its_licence():
+    from PIL import ImageFont
+
+    from pipelines.core import paths
+
+    font = captions.builtin_font()
+    assert font == str(paths.ASSETS / "fonts" / "IBMPlexSans-Bold.woff2")
+    assert ImageFont.truetype(font, 20).getname() == ("IBM Plex Sans", "Bold")
+    licence = (paths.ASSETS / "fonts" / "OFL.txt").read_text()
+    assert "IBM Corp." in licence and "SIL OPEN FONT LICENSE Version 1.1" in licence
+
+
 def test_cjk_without_a_font_that_has_it_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(captions, "SYSTEM_FALLBACKS", ())
     with pytest.raises(InputError, match="--font"):
