@@ -31,7 +31,9 @@ from pipelines.core import paths, schema
 from pipelines.core.errors import GenerationCancelled, InputError, ModelUnavailableError  # noqa: F401 (GenerationCancelled: part of this API)
 from pipelines.core.schema import GenerativeModelPreset
 from pipelines.generative import zerogpu
-from pipelines.generative.backends import CallOptions, ModelInputs, backend_for, torch_dtype
+from pipelines.generative.backends import CallOptions, backend_for, torch_dtype
+from pipelines.generative.inputs import (check_inputs, depth_to_control, frame_indices,  # noqa: F401 (API)
+                                        model_inputs, resize, to_uint8)
 
 Progress = Optional[Callable[[float, str], None]]
 
@@ -311,84 +313,6 @@ def estimate_seconds(backend: str, num_frames: int, height: int, width: int,
 
 
 # ----------------------------------------------------------------------------------------------------
-# Preparing inputs and outputs
-
-
-def _check_inputs(photo, draft, depth, holes) -> tuple[int, int, int]:
-    for name, arr, ndim in (("photo", photo, 3), ("draft", draft, 4), ("depth", depth, 3), ("holes", holes, 3)):
-        if not isinstance(arr, np.ndarray) or arr.ndim != ndim:
-            raise InputError(f"{name} must be a {ndim}-D numpy array, got {getattr(arr, 'shape', type(arr))}")
-    if photo.dtype != np.uint8 or photo.shape[-1] != 3:
-        raise InputError(f"photo must be (H, W, 3) uint8, got {photo.dtype} {photo.shape}")
-    if draft.dtype != np.uint8 or draft.shape[-1] != 3 or draft.shape[0] < 1:
-        raise InputError(f"draft must be (T, H, W, 3) uint8 with T >= 1, got {draft.dtype} {draft.shape}")
-    t, h, w = draft.shape[:3]
-    if depth.shape != (t, h, w) or holes.shape != (t, h, w):
-        raise InputError(f"depth {depth.shape} and holes {holes.shape} must match the draft's (T, H, W) = "
-                         f"{(t, h, w)}; render them along the same camera path")
-    if holes.dtype != np.uint8:
-        raise InputError(f"holes must be uint8 (255 = revealed), got {holes.dtype}")
-    finite = np.isfinite(depth)
-    if not finite.any() or (depth[finite] <= 0).any():
-        raise InputError("depth must be z-depth > 0 (world units) with at least one finite value")
-    return t, h, w
-
-
-def depth_to_control(depth: np.ndarray) -> np.ndarray:
-    """(T, H, W) z-depth -> (T, H, W) uint8 disparity, 255 = nearest and 0 = farthest point of the whole
-    clip (one normalisation for all frames, so a dolly-in brightens the scene instead of flickering).
-    Non-finite depth (nothing seen) counts as the farthest."""
-    disp = np.zeros(depth.shape, np.float64)
-    finite = np.isfinite(depth)
-    disp[finite] = 1.0 / depth[finite].astype(np.float64)
-    lo, hi = disp[finite].min(), disp[finite].max()
-    disp[~finite] = lo
-    rel = (disp - lo) / (hi - lo) if hi > lo else np.ones_like(disp)
-    return np.round(rel * 255).astype(np.uint8)
-
-
-def _resize(frames: np.ndarray, h: int, w: int, nearest: bool = False) -> np.ndarray:
-    import cv2
-
-    if frames.shape[1:3] == (h, w):
-        return np.ascontiguousarray(frames)
-    shrink = h * w < frames.shape[1] * frames.shape[2]
-    interp = cv2.INTER_NEAREST if nearest else (cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
-    return np.stack([cv2.resize(f, (w, h), interpolation=interp) for f in frames])
-
-
-def frame_indices(src: int, dst: int) -> np.ndarray:
-    """Indices of ``dst`` frames evenly spread over ``src`` frames; first and last are kept."""
-    if dst == 1:
-        return np.zeros(1, int)
-    return np.floor(np.linspace(0, src - 1, dst) + 0.5).astype(int)  # half up: evenly spaced repeats
-
-
-def _model_inputs(photo, draft, depth, holes, n: int, h: int, w: int) -> tuple[ModelInputs, list[str]]:
-    notices = []
-    idx = frame_indices(draft.shape[0], n)
-    ph, pw = photo.shape[:2]
-    dh, dw = draft.shape[1:3]
-    if abs(ph / pw - dh / dw) < 0.01:
-        first = _resize(photo[None], h, w)[0]
-    else:  # a cropped take: its own frame 0 is the photo as framed
-        first = _resize(draft[:1], h, w)[0]
-        notices.append("the photo's aspect differs from the take's; the take's first frame stands in for it")
-    inputs = ModelInputs(photo=first, draft=_resize(draft[idx], h, w),
-                         control=_resize(depth_to_control(depth)[idx], h, w),
-                         holes=_resize(holes[idx], h, w, nearest=True))
-    return inputs, notices
-
-
-def to_uint8(video) -> np.ndarray:
-    """Pipeline output (1, n, h, w, 3) or (n, h, w, 3) float in [0, 1] -> (n, h, w, 3) uint8."""
-    arr = np.asarray(video, dtype=np.float32)
-    if arr.ndim == 5:
-        arr = arr[0]
-    return np.round(np.clip(arr, 0.0, 1.0) * 255).astype(np.uint8)
-
-
-# ----------------------------------------------------------------------------------------------------
 # The run
 
 
@@ -413,7 +337,7 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
     """
     # 1. Check the inputs and the settings
     preset = get_preset(backend)
-    t, height, width = _check_inputs(photo, draft, depth, holes)
+    t, height, width = check_inputs(photo, draft, depth, holes)
     if not 0.0 <= strength <= 1.0:
         raise InputError(f"strength must be 0..1, got {strength}")
     if not 0 <= seed <= 2**31 - 1:
@@ -438,7 +362,7 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
                        f"{preset.max_area} pixels); the result was scaled to {width}x{height}")
 
     # 3. Prepare the model's inputs: first frame, draft, depth control, holes
-    inputs, more = _model_inputs(photo, draft, depth, holes, n, h, w)
+    inputs, more = model_inputs(photo, draft, depth, holes, n, h, w)
     notices += more
     backend_impl = backend_for(preset)
     kwargs, more = backend_impl.call_kwargs(inputs, opts, preset)
@@ -460,7 +384,7 @@ def generate(backend: str, *, photo: np.ndarray, draft: np.ndarray, depth: np.nd
     frames = _run(pipe, backend, kwargs, seed, steps_run, report, cancel, (n, h, w))
 
     # 7. Back to the take's frame count and size
-    frames = _resize(frames, height, width)
+    frames = resize(frames, height, width)
     frames = frames[frame_indices(frames.shape[0], t)]
     report(1.0, f"{backend}: done")
     settings = dict(engine=backend, seed=int(seed), strength=opts.strength, num_inference_steps=int(steps),

@@ -17,6 +17,16 @@ def grain(h, w, seed=0):
     return np.clip(np.dstack([g, g * 0.8, g * 0.6]), 0, 255).astype(np.uint8)
 
 
+def box_scene(h, w, seed, box, colour, far=8.0, near=2.0):
+    """A grain photo with a flat-coloured box (y0, y1, x0, x1), and its z-depth: the box at ``near``."""
+    y0, y1, x0, x1 = box
+    img = grain(h, w, seed)
+    img[y0:y1, x0:x1] = colour
+    z = np.full((h, w), far, np.float32)
+    z[y0:y1, x0:x1] = near
+    return img, z
+
+
 def labels_for(img, log_disp, max_layers=4):
     return cut.layer_labels(img, log_disp, cut.split_thresholds(log_disp, max_layers))
 
@@ -47,10 +57,7 @@ def test_one_soft_edge_gives_one_cut():
 
 def test_speckles_along_an_edge_join_the_layer_around_them():
     h, w = 120, 200
-    img = grain(h, w, 2)
-    img[30:90, 60:140] = (200, 40, 40)
-    z = np.full((h, w), 8.0, np.float32)
-    z[30:90, 60:140] = 2.0
+    img, z = box_scene(h, w, 2, (30, 90, 60, 140), (200, 40, 40))
     rng = np.random.default_rng(3)
     specks = rng.integers(0, 2, (h, w)).astype(bool) & (cv2.dilate((z < 5).astype(np.uint8), np.ones((9, 9))) > 0)
     z[specks & (z > 5)] = 2.0  # a few pixels of the box's depth left outside it
@@ -92,10 +99,7 @@ def test_a_far_glow_is_not_cut():
 def test_scene_from_soft_depth_has_no_tear_inside_the_object():
     """A box with soft, lumpy estimated depth, moved sideways: its inside stays in one piece."""
     h, w = 160, 240
-    img = grain(h, w, 6)
-    img[40:120, 80:160] = (220, 200, 60)
-    z = np.full((h, w), 8.0, np.float32)
-    z[40:120, 80:160] = 2.0
+    img, z = box_scene(h, w, 6, (40, 120, 80, 160), (220, 200, 60))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     disp = cv2.GaussianBlur(1.0 / z, (0, 0), 3.0) * (1 + 0.3 * np.sin(xs / 9.0) * (z < 5))
     scene = parallax.build_scene(load_image(img), DepthMap((1.0 / disp).astype(np.float32)))
