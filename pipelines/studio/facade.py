@@ -208,7 +208,7 @@ class Studio:
 
         takes: list[TakeResult] = []
         prepared = out_dir = preview = None
-        moving: tuple[str, ...] = ()
+        moving: tuple[str, ...] = ()  # what moves in a living photo, for the notices
 
         def result(planned: int, *more: str) -> StudioResult:
             notices = list(prepared.notices if prepared else ()) + [f"moving: {m}" for m in moving] \
@@ -223,13 +223,7 @@ class Studio:
         # 3. Crop and resample to the output size and build the scene, once per photo and size
         fitted = self.photos.fitted(prepared, size, progress=say)
         # 3b. The regions that move (painted, or found from the words), cut and resampled like the photo
-        if motion is None and plan.actions and gen is None:
-            from pipelines.living.regions import motion_from_words
-
-            motion, moving = motion_from_words(prepared.photo.pixels, plan.actions)
-        if motion is not None:
-            moving = moving or tuple(motion.describe().splitlines())
-            motion = motion.fitted(pixel_box(prepared.photo.size, size), size)
+        motion, moving = self._fitted_motion(motion, plan, gen, prepared, size)
         # 4. Render the takes into this request's own folder; the source makes each of them replay
         out_dir = self.outputs.new()
         source = Source(photo_sha256=prepared.key, crop_box=crop_box(prepared.photo.size, size),
@@ -250,6 +244,21 @@ class Studio:
             yield result(len(takes), f"cancelled: {len(takes)} of {len(settings)} take(s) made")
         else:
             yield result(len(takes))
+
+    @staticmethod
+    def _fitted_motion(motion, plan: prompts.MotionPlan, gen: Optional[GenerativeSettings], prepared: Prepared,
+                       size: tuple[int, int]):
+        """The living photo's motion (painted, or found from the plan's actions) cut and resampled to the output
+        like the photo, and what moves in words; (None, ()) when nothing moves."""
+        moving: tuple[str, ...] = ()
+        if motion is None and plan.actions and gen is None:
+            from pipelines.living.regions import motion_from_words
+
+            motion, moving = motion_from_words(prepared.photo.pixels, plan.actions)
+        if motion is None:
+            return None, moving
+        moving = moving or tuple(motion.describe().splitlines())
+        return motion.fitted(pixel_box(prepared.photo.size, size), size), moving
 
     @staticmethod
     def _motion(motion: Any, photo: photo_io.Photo, gen: Optional[GenerativeSettings]):
