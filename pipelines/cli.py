@@ -103,11 +103,9 @@ def _render_settings(args, schema):
     if args.size:
         values["width"], values["height"] = _parse_size(args.size)
     if args.prompt and not args.preset and not args.camera_path:
-        from pipelines.studio.prompt import parse_prompt
+        from pipelines.studio.prompt import apply_words
 
-        base = values.get("strength", schema.RenderSettings.model_fields["strength"].default)
-        plan = parse_prompt(args.prompt, base_strength=base, presets=camera.list_presets())
-        values["preset"], values["strength"] = plan.preset, plan.strength
+        values, plan = apply_words(args.prompt, values)
         _notice(f"motion: {plan.label}: {plan.explanation}")
     cam = None
     if args.camera_path:
@@ -122,7 +120,7 @@ def _run_render(args) -> int:
     from pipelines.core.errors import InputError
     from pipelines.core.photo import load_image
     from pipelines.finish import compose as finish
-    from pipelines.render.take import render_take
+    from pipelines.render.take import files_source, render_take
 
     # 1. Check every option before any work
     if not args.output and not args.frames_dir:
@@ -156,7 +154,9 @@ def _run_render(args) -> int:
     if finishing is not None:
         video = Path(args.output).with_name(Path(args.output).stem + ".take.mp4")
     take = render_take(photo, depth, settings, video=video, frames_dir=args.frames_dir, camera_path=cam,
-                       redraw=redraw, source=_source(photo, depth, args, video or args.frames_dir), motion=motion)
+                       redraw=redraw, motion=motion,
+                       source=files_source(photo, depth, args.photo, video or args.frames_dir, args.prompt or "",
+                                           args.depth))
     for note in take.notices:
         if note not in photo.notices + depth.notices:  # those were said before rendering
             _notice(note)
@@ -198,29 +198,6 @@ def _motion(args, photo):
     for line in lines:
         _notice(f"moving: {line}")
     return motion
-
-
-def _relative(path: str, to: str | Path) -> str:
-    """``path`` relative to the folder of ``to`` (a recipe finds its photo wherever the pair is moved)."""
-    import os
-
-    try:
-        return os.path.relpath(Path(path).resolve(), Path(to).resolve().parent)
-    except ValueError:  # another drive (Windows)
-        return str(Path(path).resolve())
-
-
-def _source(photo, depth, args, out):
-    """The recipe's Source of a CLI take: the photo file, and the depth file or the estimator that ran."""
-    from pipelines.core.recipe import DepthSource, Source
-    from pipelines.render.take import depth_sha256
-
-    if args.depth:
-        src = DepthSource(kind="file", file=_relative(args.depth, out), sha256=depth_sha256(depth))
-    else:
-        src = DepthSource(kind="estimated", estimator=depth.estimator, sha256=depth_sha256(depth))
-    return Source(photo_sha256=photo.sha256, photo=_relative(args.photo, out), depth=src,
-                  prompt=args.prompt or "")
 
 
 def _add_replay(sub) -> None:

@@ -59,7 +59,6 @@ def options_from_args(args) -> tuple[dict, object, str]:
     from pipelines.cli import _notice, _parse_size
     from pipelines.core import schema
     from pipelines.finish import compose as finish
-    from pipelines.render import camera
 
     values, finishing, prompt = {}, None, args.prompt or ""
     if args.recipe:
@@ -71,11 +70,9 @@ def options_from_args(args) -> tuple[dict, object, str]:
     if args.size:
         values["width"], values["height"] = _parse_size(args.size)
     if args.prompt:
-        from pipelines.studio.prompt import parse_prompt
+        from pipelines.studio.prompt import apply_words
 
-        base = values.get("strength", schema.RenderSettings.model_fields["strength"].default)
-        plan = parse_prompt(args.prompt, base_strength=base, presets=camera.list_presets())
-        values["preset"], values["strength"] = plan.preset, plan.strength
+        values, plan = apply_words(args.prompt, values)
         _notice(f"motion: {plan.label}: {plan.explanation}")
     return values, finish.settings_from_args(args) or finishing, prompt
 

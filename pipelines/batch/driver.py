@@ -59,13 +59,10 @@ def make_job(out_dir: Union[str, os.PathLike], settings: Union[RenderSettings, d
     from pipelines import depth
     from pipelines.render import camera
     from pipelines.studio import takes as take_plans
-    from pipelines.studio.prompt import MotionPlan, parse_prompt
+    from pipelines.studio.prompt import MotionPlan, apply_words
 
     if prompt and not isinstance(settings, RenderSettings) and "preset" not in (settings or {}):
-        values = dict(settings or {})
-        base_strength = values.get("strength", RenderSettings.model_fields["strength"].default)
-        words = parse_prompt(prompt, base_strength=base_strength, presets=camera.list_presets())
-        settings = {**values, "preset": words.preset, "strength": words.strength}
+        settings = apply_words(prompt, dict(settings or {}))[0]
     base = settings if isinstance(settings, RenderSettings) else validate(RenderSettings, **(settings or {}))
     camera.get_preset(base.preset)  # an unknown preset fails before any work
     depth.estimator_info(estimator)

@@ -115,7 +115,7 @@ class ItemWorker:
         from pipelines import depth
         from pipelines.core.photo import load_image
         from pipelines.render import parallax
-        from pipelines.render.take import render_take
+        from pipelines.render.take import files_source, render_take
 
         job = self.job
         # 1. Load and check the photo (broken files fail here with the CLI's message)
@@ -129,7 +129,7 @@ class ItemWorker:
         for settings, (take_file, final_file) in zip(job.takes, job.files_for(stem)):
             # 4. Render the take; its recipe is written beside it
             take = render_take(photo, dm, settings, video=take_file, scene=scene,
-                               source=self._source(photo, dm, path, take_file))
+                               source=files_source(photo, dm, path, take_file, job.prompt))
             if final_file is None:
                 outputs.append(take.video)
                 recipes.append(Path(str(take.video) + ".json"))
@@ -140,19 +140,6 @@ class ItemWorker:
             outputs.append(finish.finish_take(take.video, job.finishing, final_file, notices=notes))
             recipes.append(Path(str(outputs[-1]) + ".json"))
         return outputs, recipes
-
-    def _source(self, photo, dm, path: str, video: Path):
-        """The recipe's Source: the photo (relative to the video, so the pair can move together) and the
-        estimator that ran, so `python -m pipelines replay` renders the same frames again."""
-        from pipelines.core.recipe import DepthSource, Source
-        from pipelines.render.take import depth_sha256
-
-        try:
-            where = os.path.relpath(path, video.parent)
-        except ValueError:  # another drive (Windows)
-            where = path
-        return Source(photo_sha256=photo.sha256, photo=where, prompt=self.job.prompt,
-                      depth=DepthSource(kind="estimated", estimator=dm.estimator, sha256=depth_sha256(dm)))
 
     @staticmethod
     def _failed(path: str, key, error: str, start: float, notes: list[str]) -> ManifestRow:

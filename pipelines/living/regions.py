@@ -13,10 +13,13 @@ painted, and the plan says which:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from pipelines.living.spec import Motion
 
 #: Longest side the tests run at (they are about large regions; the mask is upsampled after).
 WORK_SIDE = 512

@@ -23,7 +23,6 @@ of the photo's size.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 from pipelines.core.errors import InputError
+from pipelines.core.jsonfile import read_json
 
 from pipelines.core.schema import (ASPECT_TOLERANCE, DEFAULT_DIRECTION, MAX_REGIONS, MOTION_TYPES, MotionRegionSpec,
                                    MotionSpec)
@@ -213,12 +213,7 @@ def load_motion(src: str | os.PathLike | dict | MotionSpec, size: tuple[int, int
     if isinstance(src, (str, os.PathLike)):
         p = Path(src)
         where = p.name
-        if not p.is_file():
-            raise InputError(f"motion file {str(p)!r} not found; give a MOTION.json path")
-        try:
-            data = json.loads(p.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"motion file {str(p)!r} is not valid JSON ({exc})") from None
+        data = read_json(p, "motion file", "give a MOTION.json path")
         base = Path(base_dir) if base_dir is not None else p.parent
     else:
         data, base = src, Path(base_dir or ".")

@@ -73,6 +73,25 @@ def given_source(photo: Photo, depth: DepthMap) -> Source:
                                                                sha256=depth_sha256(depth)))
 
 
+def _relative(path: str | os.PathLike, to: str | os.PathLike) -> str:
+    """``path`` relative to the folder of ``to`` (a recipe finds its files wherever the set is moved)."""
+    try:
+        return os.path.relpath(Path(path).resolve(), Path(to).resolve().parent)
+    except ValueError:  # another drive (Windows)
+        return str(Path(path).resolve())
+
+
+def files_source(photo: Photo, depth: DepthMap, photo_file: str | os.PathLike, out: str | os.PathLike,
+                 prompt: str = "", depth_file: str | os.PathLike | None = None) -> Source:
+    """The Source of a take made from files (the CLI, batch): the photo, and the depth file or the estimator
+    that ran, named relative to ``out`` (the take's video or frames folder)."""
+    if depth_file is not None:
+        src = DepthSource(kind="file", file=_relative(depth_file, out), sha256=depth_sha256(depth))
+    else:
+        src = DepthSource(kind="estimated", estimator=depth.estimator, sha256=depth_sha256(depth))
+    return Source(photo_sha256=photo.sha256, photo=_relative(photo_file, out), depth=src, prompt=prompt)
+
+
 def versions() -> dict[str, str]:
     import cv2
 

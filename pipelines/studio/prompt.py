@@ -334,3 +334,12 @@ def parse_prompt(prompt: str | None, base_strength: float = DEFAULT_STRENGTH,
     words = ((move[1],) if move else ()) + tuple(mod_words)
     return MotionPlan(preset=preset, strength=strength, label=label, explanation=said[:1].upper() + said[1:] + ".",
                       words=words, defaulted=move is None, actions=tuple(actions))
+
+
+def apply_words(prompt: str, values: dict) -> tuple[dict, MotionPlan]:
+    """RenderSettings ``values`` with the move and strength the words make: the strength words scale
+    ``values["strength"]`` (or the default). Returns the new values and the plan (for its label)."""
+    from pipelines.render import camera
+
+    plan = parse_prompt(prompt, base_strength=values.get("strength", DEFAULT_STRENGTH), presets=camera.list_presets())
+    return {**values, "preset": plan.preset, "strength": plan.strength}, plan
