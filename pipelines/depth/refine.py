@@ -23,7 +23,7 @@ SNAP_MIN = 4
 SNAP_STEP = 0.12
 SNAP_CONTRAST = 30.0
 #: Reach of the smoothed side vote, as a share of the snap's reach (see ``snap_steps``).
-SNAP_SMOOTH = 0.25
+SNAP_SMOOTH = 0.5
 #: Version of the refinement; part of the depth cache key of every estimator.
 VERSION = "snap-3"
 
