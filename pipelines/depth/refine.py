@@ -22,7 +22,9 @@ SNAP_RADIUS = 0.012
 SNAP_MIN = 4
 SNAP_STEP = 0.12
 SNAP_CONTRAST = 30.0
-#: Reach of the smoothed side vote, as a share of the snap's reach (see ``snap_steps``).
+#: A pixel moves to a side only if its colour is this much closer to that side's than to the other's.
+SNAP_MARGIN = 0.6
+#: Half-width of the median over each pixel's side decision, as a share of the snap's reach.
 SNAP_SMOOTH = 0.5
 #: Version of the refinement; part of the depth cache key of every estimator.
 VERSION = "snap-3"
@@ -76,16 +78,18 @@ def snap_steps(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     m_far = f_sum[sy, sx] / f_cnt[sy, sx, None]
     sure = np.linalg.norm(m_near[:, :3] - m_far[:, :3], axis=1) > SNAP_CONTRAST
     px = img[ys, xs]
-    # Which side each pixel's colour is closer to, decided on a smoothed vote: one pixel of a textured
-    # surface is often closer to the other side's mean (a dark fleck on a light card), and a per-pixel
-    # decision prints that texture into the depth as specks, each a fragment torn off by the warp.
-    vote = np.zeros((h, w), np.float32)
-    vote[ys, xs] = np.linalg.norm(px - m_far[:, :3], axis=1) - np.linalg.norm(px - m_near[:, :3], axis=1)
-    weight = np.zeros((h, w), np.float32)
-    weight[ys, xs] = 1.0
-    sigma = max(1.0, SNAP_SMOOTH * r)
-    vote = cv2.GaussianBlur(vote, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-6)
-    to_near = vote[ys, xs] > 0
+    # Which side each pixel's colour is closer to, then a median over a small window: one pixel of a
+    # textured surface is often closer to the other side's mean (a dark fleck on a light card), and a
+    # per-pixel decision prints that texture into the depth as specks, each a fragment the warp tears
+    # off. A median removes specks and keeps a straight outline where it is.
+    side_map = near.astype(np.uint8) * 255
+    d_near = np.linalg.norm(px - m_near[:, :3], axis=1)
+    d_far = np.linalg.norm(px - m_far[:, :3], axis=1)
+    # A pixel about as close to both sides (a grey backdrop printed on a card in front of a white wall)
+    # stays where the depth put it: only a clear colour match moves it.
+    side_map[ys, xs] = np.where(d_near < SNAP_MARGIN * d_far, 255, np.where(d_far < SNAP_MARGIN * d_near, 0, side_map[ys, xs]))
+    k = 2 * max(1, round(SNAP_SMOOTH * r)) + 1
+    to_near = cv2.medianBlur(side_map, min(k, 255))[ys, xs] > 127
     # Only pixels on the wrong side move, and they take that side's local depth.
     move = sure & (to_near != near[ys, xs])
     out = rel.copy()
