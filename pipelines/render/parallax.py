@@ -185,9 +185,15 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     # background layer. Nearer layers take the pixels within EDGE_GROW of their edge (colour unchanged, so
     # frame 0 stays exact); the surfaces below are still fitted to each layer's own depth.
     grown = labels
+    known_ring = None
     if EDGE_GROW and thresholds:
         size = 2 * EDGE_GROW + 1
         grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        # Where the depth steps sharply (depth that knows its edges) the ring a nearer layer grew over is
+        # the background's own colour, not the foreground's outline: the layers behind keep it as it is
+        # (the fill would replace real colour that shows through the nearer layer's soft edge).
+        sharp = cv2.dilate(cut.sharp_steps(log_disp).astype(np.uint8), np.ones((size + 2, size + 2), np.uint8)) > 0
+        known_ring = (grown != labels) & sharp
 
     fw, fh = _field_size(w, h)
     layers = []
@@ -199,6 +205,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         if not own.any():
             continue
         nearer = grown > k
+        if known_ring is not None:
+            nearer &= ~(known_ring & (labels <= k))
         cover = grown >= k  # its own pixels, the edge it grew over, and everything nearer
         colour = rgb
         if nearer.any():
