@@ -40,6 +40,9 @@ MAX_LAYERS = 4
 #: Longest side of the low-resolution disparity fields and of the coarse warp grid.
 FIELD_SIDE = 480
 GRID_SIDE = 240
+#: How far (a factor of disparity) past its layer's depth range a pixel's depth still shapes the layer's
+#: surface (see build_scene).
+FIELD_SLACK = 1.25
 #: Fixed-point steps that find where each output ray meets a layer's surface.
 SOLVER_STEPS = 4
 #: Gap, as a share of the long side, between a nearer layer and the background the fill copies from.
@@ -221,7 +224,15 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
         rgba[~cover] = 0
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
-        mean, cov = _masked_downsample(disp, own, (fw, fh))
+        # Pixels the cut gave to this layer against their depth (a hole in an object that was not backed
+        # by a colour edge, a rocket's flank the estimate left at the sky's depth) are not fitted: the
+        # surface runs smoothly over them from the rest, so they move with their object instead of
+        # tearing it apart (a pit from the object's depth down to the sky's, a few pixels wide, is a
+        # warp no surface can follow).
+        lo = math.exp(thresholds[k - 1]) / FIELD_SLACK if k > 0 else 0.0
+        hi = math.exp(thresholds[k]) * FIELD_SLACK if k < n - 1 else np.inf
+        fitted = own & (disp >= lo) & (disp <= hi)
+        mean, cov = _masked_downsample(disp, fitted if fitted.any() else own, (fw, fh))
         field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
         layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
     if not layers[0].rgba[..., 3].all():  # the farthest layer must be opaque
