@@ -4,9 +4,11 @@ Every estimator's depth is soft or a few pixels off at occlusion edges (a networ
 from 518 px or less; the classical estimator works at 320 px). A layer cut that follows such an edge
 leaves an outline of background on the foreground layer, or of foreground on the background (the hair
 left on the wall, the rim of a cup on the saucer). So, an edge-aware snap: within SNAP_RADIUS of every
-depth step, each pixel takes the depth of the side whose colour it is closer to, each side's colour (and
-depth) being the local mean of its pixels beyond the radius. Where the two sides have about the same
-colour (no outline to follow), the depth is left as it was; smooth depth (no step) is never touched, so
+depth step, each pixel takes the depth of the side whose colour it clearly matches (SNAP_MARGIN), each
+side's colour (and depth) being the local mean of its pixels beyond the radius, the choices passed
+through a small median so a textured object's flecks do not turn into specks of the other side's depth.
+Where the two sides have about the same colour (no outline to follow), or a pixel is about as close to
+both, the depth is left as it was; smooth depth (no step) is never touched, so
 the photo's texture is not printed into it (the trouble with a plain guided filter here).
 
 Depth imported from a file is taken as it is; only estimators' output goes through this.

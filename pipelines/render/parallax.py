@@ -6,8 +6,8 @@ How it works (and why it is fast on a CPU):
    own pixels and everything nearer (alpha), with colour *filled* where nearer layers hid it: texture
    mirrored from the layer's own background across the edge, within the band the camera can reveal
    (``fill``), so a moving camera reveals textured background instead of stretched foreground or a smear.
-   The fill is paid once per scene. Each layer also gets a smooth disparity field, extended past its
-   silhouette, held at low resolution.
+   The fill is paid once per scene. Each layer also gets a smooth disparity field, fitted to its pixels
+   whose depth lies in the layer's range, extended past its silhouette, held at low resolution.
 2. ``render`` inverts each layer's warp on a coarse grid of output pixels (the layer's surface is smooth,
    so a few fixed-point steps find the source pixel every output ray hits), upsamples that map, resamples
    the premultiplied layer with ``cv2.remap`` and composites near over far. Frame 0 with the identity
