@@ -3,6 +3,7 @@ previous commit's renderer, in one run.
 
     .venv/bin/python bench/bench_quality.py                 # this tree vs the commit before it
     .venv/bin/python bench/bench_quality.py --baseline main  # vs another commit or branch
+    .venv/bin/python bench/bench_quality.py --baseline faa84c8 --baseline main  # vs several, one column each
 
 The baseline is checked out in a temporary git worktree; both trees are measured by this same script in a
 subprocess each, with PYTHONPATH pointing at the tree, so each runs its own depth estimator and renderer.
@@ -359,37 +360,42 @@ def run_tree(tree: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--baseline", default="HEAD~1", help="commit or branch to compare with (default: HEAD~1)")
+    ap.add_argument("--baseline", action="append", default=None,
+                    help="commit or branch to compare with; repeat for several (default: HEAD~1)")
     ap.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
         print(json.dumps(measure()))
         return
-    prev = tempfile.mkdtemp(prefix="prev-quality-")
-    subprocess.run(["git", "-C", HERE, "worktree", "add", "--detach", prev, args.baseline], check=True,
-                   capture_output=True)
-    try:
-        t0 = time.perf_counter()
-        before = run_tree(prev)
-        now = run_tree(HERE)
-    finally:
-        subprocess.run(["git", "-C", HERE, "worktree", "remove", "--force", prev], capture_output=True)
-    print(f"baseline {args.baseline} vs this tree ({time.perf_counter() - t0:.0f} s)\n")
+    baselines = args.baseline or ["HEAD~1"]
+    t0 = time.perf_counter()
+    runs = []
+    for name in baselines:
+        prev = tempfile.mkdtemp(prefix="prev-quality-")
+        subprocess.run(["git", "-C", HERE, "worktree", "add", "--detach", prev, name], check=True, capture_output=True)
+        try:
+            runs.append(run_tree(prev))
+        finally:
+            subprocess.run(["git", "-C", HERE, "worktree", "remove", "--force", prev], capture_output=True)
+    runs.append(run_tree(HERE))
+    names = [b[:10] for b in baselines] + ["now"]
+    print(f"{' vs '.join(baselines)} vs this tree ({time.perf_counter() - t0:.0f} s); columns: {', '.join(names)}\n")
+    col = lambda values, fmt: " ".join(format(v, fmt) for v in values)  # noqa: E731
     print("Real photos, classical depth: texture ratio of revealed pixels (truth 0.8-1.7, smear ~0.06)"
           " and tear (per mille of the last frame)")
-    print(f"{'photo':10} {'move':16} {'texture before':>15} {'now':>6}   {'tear before':>12} {'now':>6}")
-    for a, b in zip(before["real"], now["real"]):
-        print(f"{a['photo']:10} {a['move']:16} {a['texture']:15.2f} {b['texture']:6.2f}   {a['tear']:12.2f} {b['tear']:6.2f}")
-    print("\nBuilt scenes with known depth, 640x360, 12 frames: PSNR dB (all / visible / revealed) and flicker")
-    print(f"{'depth':8} {'move':12} {'all':>13} {'visible':>15} {'revealed':>15} {'flicker':>13}  f0")
-    for a, b in zip(before["built"], now["built"]):
-        print(f"{a['depth']:8} {a['move']:12} {a['all']:6.2f}>{b['all']:6.2f} {a['visible']:7.2f}>{b['visible']:7.2f} "
-              f"{a['revealed']:7.2f}>{b['revealed']:7.2f} {a['flicker']:6.2f}>{b['flicker']:6.2f}  {a['f0']}>{b['f0']}")
-    sa, sb = before["speed"], now["speed"]
-    print("\nSpeed at 1920x1080 (astronaut upscaled), before > now")
-    print(f"depth estimate (classical) {sa['depth_s']:.2f} s > {sb['depth_s']:.2f} s")
-    print(f"scene build                {sa['scene_s']:.2f} s > {sb['scene_s']:.2f} s")
-    print(f"render, frames/s           {sa['fps']:.1f} > {sb['fps']:.1f}")
+    print(f"{'photo':10} {'move':16} {'texture':>{7 * len(runs)}}   {'tear':>{7 * len(runs)}}")
+    for rows in zip(*(r["real"] for r in runs)):
+        print(f"{rows[0]['photo']:10} {rows[0]['move']:16} {col([r['texture'] for r in rows], '6.2f')}   "
+              f"{col([r['tear'] for r in rows], '6.2f')}")
+    print("\nBuilt scenes with known depth, 640x360, 12 frames: PSNR dB (all / visible / revealed), flicker, f0")
+    for rows in zip(*(r["built"] for r in runs)):
+        print(f"{rows[0]['depth']:8} {rows[0]['move']:12} all {col([r['all'] for r in rows], '6.2f')} | "
+              f"visible {col([r['visible'] for r in rows], '6.2f')} | revealed {col([r['revealed'] for r in rows], '6.2f')} | "
+              f"flicker {col([r['flicker'] for r in rows], '6.2f')} | f0 {' '.join(str(r['f0']) for r in rows)}")
+    print("\nSpeed at 1920x1080 (astronaut upscaled)")
+    print(f"depth estimate (classical), s  {col([r['speed']['depth_s'] for r in runs], '6.2f')}")
+    print(f"scene build, s                 {col([r['speed']['scene_s'] for r in runs], '6.2f')}")
+    print(f"render, frames/s               {col([r['speed']['fps'] for r in runs], '6.1f')}")
 
 
 if __name__ == "__main__":

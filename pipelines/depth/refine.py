@@ -4,9 +4,11 @@ Every estimator's depth is soft or a few pixels off at occlusion edges (a networ
 from 518 px or less; the classical estimator works at 320 px). A layer cut that follows such an edge
 leaves an outline of background on the foreground layer, or of foreground on the background (the hair
 left on the wall, the rim of a cup on the saucer). So, an edge-aware snap: within SNAP_RADIUS of every
-depth step, each pixel takes the depth of the side whose colour it is closer to, each side's colour (and
-depth) being the local mean of its pixels beyond the radius. Where the two sides have about the same
-colour (no outline to follow), the depth is left as it was; smooth depth (no step) is never touched, so
+depth step, each pixel takes the depth of the side whose colour it clearly matches (SNAP_MARGIN), each
+side's colour (and depth) being the local mean of its pixels beyond the radius, the choices passed
+through a small median so a textured object's flecks do not turn into specks of the other side's depth.
+Where the two sides have about the same colour (no outline to follow), or a pixel is about as close to
+both, the depth is left as it was; smooth depth (no step) is never touched, so
 the photo's texture is not printed into it (the trouble with a plain guided filter here).
 
 Depth imported from a file is taken as it is; only estimators' output goes through this.
@@ -22,8 +24,12 @@ SNAP_RADIUS = 0.012
 SNAP_MIN = 4
 SNAP_STEP = 0.12
 SNAP_CONTRAST = 30.0
+#: A pixel moves to a side only if its colour is this much closer to that side's than to the other's.
+SNAP_MARGIN = 0.6
+#: Half-width of the median over each pixel's side decision, as a share of the snap's reach.
+SNAP_SMOOTH = 0.5
 #: Version of the refinement; part of the depth cache key of every estimator.
-VERSION = "snap-2"
+VERSION = "snap-3"
 
 
 def snap_edges(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -74,7 +80,18 @@ def snap_steps(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     m_far = f_sum[sy, sx] / f_cnt[sy, sx, None]
     sure = np.linalg.norm(m_near[:, :3] - m_far[:, :3], axis=1) > SNAP_CONTRAST
     px = img[ys, xs]
-    to_near = np.linalg.norm(px - m_near[:, :3], axis=1) < np.linalg.norm(px - m_far[:, :3], axis=1)
+    # Which side each pixel's colour is closer to, then a median over a small window: one pixel of a
+    # textured surface is often closer to the other side's mean (a dark fleck on a light card), and a
+    # per-pixel decision prints that texture into the depth as specks, each a fragment the warp tears
+    # off. A median removes specks and keeps a straight outline where it is.
+    side_map = near.astype(np.uint8) * 255
+    d_near = np.linalg.norm(px - m_near[:, :3], axis=1)
+    d_far = np.linalg.norm(px - m_far[:, :3], axis=1)
+    # A pixel about as close to both sides (a grey backdrop printed on a card in front of a white wall)
+    # stays where the depth put it: only a clear colour match moves it.
+    side_map[ys, xs] = np.where(d_near < SNAP_MARGIN * d_far, 255, np.where(d_far < SNAP_MARGIN * d_near, 0, side_map[ys, xs]))
+    k = 2 * max(1, round(SNAP_SMOOTH * r)) + 1
+    to_near = cv2.medianBlur(side_map, min(k, 255))[ys, xs] > 127
     # Only pixels on the wrong side move, and they take that side's local depth.
     move = sure & (to_near != near[ys, xs])
     out = rel.copy()

@@ -6,8 +6,8 @@ How it works (and why it is fast on a CPU):
    own pixels and everything nearer (alpha), with colour *filled* where nearer layers hid it: texture
    mirrored from the layer's own background across the edge, within the band the camera can reveal
    (``fill``), so a moving camera reveals textured background instead of stretched foreground or a smear.
-   The fill is paid once per scene. Each layer also gets a smooth disparity field, extended past its
-   silhouette, held at low resolution.
+   The fill is paid once per scene. Each layer also gets a smooth disparity field, fitted to its pixels
+   whose depth lies in the layer's range, extended past its silhouette, held at low resolution.
 2. ``render`` inverts each layer's warp on a coarse grid of output pixels (the layer's surface is smooth,
    so a few fixed-point steps find the source pixel every output ray hits), upsamples that map, resamples
    the premultiplied layer with ``cv2.remap`` and composites near over far. Frame 0 with the identity
@@ -40,6 +40,9 @@ MAX_LAYERS = 4
 #: Longest side of the low-resolution disparity fields and of the coarse warp grid.
 FIELD_SIDE = 480
 GRID_SIDE = 240
+#: How far (a factor of disparity) past its layer's depth range a pixel's depth still shapes the layer's
+#: surface (see build_scene).
+FIELD_SLACK = 1.25
 #: Fixed-point steps that find where each output ray meets a layer's surface.
 SOLVER_STEPS = 4
 #: Gap, as a share of the long side, between a nearer layer and the background the fill copies from.
@@ -185,9 +188,15 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     # background layer. Nearer layers take the pixels within EDGE_GROW of their edge (colour unchanged, so
     # frame 0 stays exact); the surfaces below are still fitted to each layer's own depth.
     grown = labels
+    known_ring = None
     if EDGE_GROW and thresholds:
         size = 2 * EDGE_GROW + 1
         grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        # Where the depth steps sharply (depth that knows its edges) the ring a nearer layer grew over is
+        # the background's own colour, not the foreground's outline: the layers behind keep it as it is
+        # (the fill would replace real colour that shows through the nearer layer's soft edge).
+        sharp = cv2.dilate(cut.sharp_steps(log_disp).astype(np.uint8), np.ones((size + 2, size + 2), np.uint8)) > 0
+        known_ring = (grown != labels) & sharp
 
     fw, fh = _field_size(w, h)
     layers = []
@@ -199,6 +208,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         if not own.any():
             continue
         nearer = grown > k
+        if known_ring is not None:
+            nearer &= ~(known_ring & (labels <= k))
         cover = grown >= k  # its own pixels, the edge it grew over, and everything nearer
         colour = rgb
         if nearer.any():
@@ -213,7 +224,15 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
         rgba[~cover] = 0
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
-        mean, cov = _masked_downsample(disp, own, (fw, fh))
+        # Pixels the cut gave to this layer against their depth (a hole in an object that was not backed
+        # by a colour edge, a rocket's flank the estimate left at the sky's depth) are not fitted: the
+        # surface runs smoothly over them from the rest, so they move with their object instead of
+        # tearing it apart (a pit from the object's depth down to the sky's, a few pixels wide, is a
+        # warp no surface can follow).
+        lo = math.exp(thresholds[k - 1]) / FIELD_SLACK if k > 0 else 0.0
+        hi = math.exp(thresholds[k]) * FIELD_SLACK if k < n - 1 else np.inf
+        fitted = own & (disp >= lo) & (disp <= hi)
+        mean, cov = _masked_downsample(disp, fitted if fitted.any() else own, (fw, fh))
         field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
         layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
     if not layers[0].rgba[..., 3].all():  # the farthest layer must be opaque

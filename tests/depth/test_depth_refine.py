@@ -41,3 +41,18 @@ def test_without_a_colour_edge_the_step_stays():
     rel[:, 120:] = 1.0
     out = refine.snap_edges(rel, img)
     assert abs(edge_column(out) - 120) <= 1
+
+
+def test_flecks_of_the_backdrops_colour_on_an_object_do_not_become_specks_of_depth():
+    # A textured object (a card printed with a photo) with flecks of the backdrop's colour just inside its
+    # outline: deciding pixel by pixel sends each fleck back to the backdrop's depth, a speck of the object
+    # that the warp tears off and leaves floating in the revealed strip.
+    img = photo_with_object(x=128, seed=3)
+    for y in range(4, 150, 12):
+        img[y:y + 4, 129:132] = img[y:y + 4, 100:103]
+    rel = np.zeros(img.shape[:2], np.float32)
+    rel[:, 124:] = 1.0  # 4 px early and soft, as an estimate is
+    rel = cv2.GaussianBlur(rel, (0, 0), 2.0)
+    out = refine.snap_edges(rel, img)
+    assert abs(edge_column(out) - 128) <= 1  # snapped onto the outline
+    assert (out[:, 129:] < 0.5).sum() == 0  # and no fleck of the object went back to the backdrop's depth

@@ -107,6 +107,23 @@ def test_revealed_region_is_filled_with_background_not_stretched_foreground():
     assert (frame[revealed][:, 0] < 60).mean() > 0.95  # ... and no red smeared into it
 
 
+def test_behind_a_sharp_edge_the_background_keeps_its_own_colour_next_to_the_edge():
+    """Depth that knows its edges: the ring a nearer layer grows over (EDGE_GROW) is seen background, so
+    the layer behind keeps the photo's colour there; only what the box hides is invented."""
+    w, h = 320, 200
+    img = texture(w, h, 3)
+    box = (slice(50, 150), slice(100, 180))
+    scene = parallax.build_scene(load_image(img), box_depth(w, h, 10.0, 2.0, box))
+    back = scene.layers[0]
+    hidden = np.zeros((h, w), bool)
+    hidden[box] = True
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * parallax.EDGE_GROW + 1,) * 2)
+    ring = (cv2.dilate(hidden.astype(np.uint8), disk) > 0) & ~hidden
+    assert (scene.layers[1].rgba[ring][:, 3] == 255).all()  # the nearer layer grew over the ring ...
+    assert np.array_equal(back.rgba[ring][:, :3], img[ring]) and not back.filled[ring].any()  # ... seen there
+    assert np.array_equal(back.filled, hidden)
+
+
 def test_thin_pole_stays_attached_to_its_layer():
     w, h = 320, 200
     img = texture(w, h, 2)
