@@ -121,12 +121,27 @@ class _Wave:
     phase: float
 
 
+@dataclass(frozen=True)
+class FrameFields:
+    """The sampling offsets of one frame on a living photo's coarse grid ((h, w, 2) float32, photo pixels:
+    the texture shown at y comes from y + offset). back: the photo advected forward to this time (or the
+    oscillation alone when nothing flows; None when nothing moves); ahead: the photo the advection reaches at
+    the loop's end, advected back (None when nothing flows), blended in with ``weight``; ``dissolve``: how
+    far a rising region's downstream end blurs now (0..1, times the region's own dissolve map)."""
+
+    back: Optional[np.ndarray]
+    ahead: Optional[np.ndarray]
+    weight: float
+    dissolve: float
+
+
 class LivingPhoto:
     """A photo whose regions move: :meth:`frame` gives the animated photo for frame i of ``num_frames``.
 
     Frames are pure functions of (photo, motion, num_frames, fps, seed) and of i alone, so threads may ask
     for them in any order. ``box`` (x0, y0, x1, y1) bounds every pixel that can change; ``support`` (H, W)
-    bool marks them (the masks' non-black pixels).
+    bool marks them (the masks' non-black pixels). :meth:`fields` lives on a coarse grid over the box whose
+    cells are ``cell`` (sx, sy) photo pixels: coarse (u, v) sits at photo (x0 + (u + 1/2) sx - 1/2, ...).
     """
 
     def __init__(self, pixels: np.ndarray, motion: Motion, num_frames: int, fps: float, seed: int = 0):
@@ -157,6 +172,7 @@ class LivingPhoto:
         self._coarse = (fw, fh)
         # Photo pixels per coarse cell along each axis (they differ slightly after rounding).
         self._sx, self._sy = bw / fw, bh / fh
+        self.cell = (self._sx, self._sy)
         self._build_fields(motion, w, h)
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -208,10 +224,13 @@ class LivingPhoto:
         self._flow = flow if np.abs(flow).max() > 0 else None
         if self._flow is not None:
             self._checkpoints = {s: self._integrate_checkpoints(s) for s in (-1, 1)}
+        #: What the camera's renderer reads (pipelines.living.warp): the dissolve map on the coarse grid and
+        #: the blur it dissolves towards.
+        self.dissolve_map = self._dissolve
+        self.blur_sigma = max(1.0, 0.01 * max(w, h))
         if self._dissolve is not None:
-            k = max(1.0, 0.01 * max(w, h))
             crop = self.pixels[y0:y1, x0:x1]
-            self._blurred = cv2.GaussianBlur(crop, (0, 0), k)
+            self._blurred = cv2.GaussianBlur(crop, (0, 0), self.blur_sigma)
             self._dissolve_full = cv2.resize(self._dissolve, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         # Each wave's static part, so a frame costs two multiply-adds per wave:
         # sin(arg - w i) - sin(arg) = sin(arg) (cos(w i) - 1) - cos(arg) sin(w i).
@@ -352,37 +371,41 @@ class LivingPhoto:
         out[y0:y1, x0:x1] = self.frame_box(i)
         return out
 
-    def frame_box(self, i: int) -> np.ndarray:
-        """The animated pixels of ``box`` at frame ``i``: (y1 - y0, x1 - x0, 3) uint8 (the photo outside
-        the masks). The renderer asks for this much only."""
+    def fields(self, i: int) -> "FrameFields":
+        """What frame ``i`` (time i + 1/2) samples, on the coarse grid: both renderers (the photo's box here,
+        the camera's own resample in :mod:`pipelines.living.warp`) read the same fields."""
         if not 0 <= i < self.num_frames:
             raise InputError(f"frame index must be in 0..{self.num_frames - 1}, got {i}")
-        if self.box is None:
-            return self.pixels
-        n = self.num_frames
-        t = i + 0.5
+        n, t = self.num_frames, i + 0.5
         osc = self._oscillation(t)
-        zero = np.zeros(self._coarse[::-1] + (2,), np.float32)
+        dissolve = math.sin(math.pi * t / n) ** 2 if self._dissolve is not None else 0.0  # eased: closes on the photo
         if self._flow is None:
-            moved = self._sample(osc)
-        else:
-            back = self._displacement(i, -1) + (osc if osc is not None else zero)  # D^-_{i + 1/2}
-            ahead = self._displacement(n - 1 - i, 1) + (osc if osc is not None else zero)  # D^+_{N - i - 1/2}
-            moved = _blend_keep_contrast(self._sample(back), self._sample(ahead), t / n)
-        if self._dissolve is not None:
-            # Eased in and out over the take, so the loop closes on the photo.
-            wgt = self._dissolve_full * math.sin(math.pi * t / n) ** 2
+            return FrameFields(osc, None, 0.0, dissolve)
+        back = self._displacement(i, -1)  # D^-_{i + 1/2}
+        ahead = self._displacement(n - 1 - i, 1)  # D^+_{N - i - 1/2}
+        if osc is not None:
+            back, ahead = back + osc, ahead + osc
+        return FrameFields(back, ahead, t / n, dissolve)
+
+    def frame_box(self, i: int) -> np.ndarray:
+        """The animated pixels of ``box`` at frame ``i``: (y1 - y0, x1 - x0, 3) uint8 (the photo outside
+        the masks). The cinemagraph (a still camera) asks for this much only."""
+        if self.box is None:
+            if not 0 <= i < self.num_frames:
+                raise InputError(f"frame index must be in 0..{self.num_frames - 1}, got {i}")
+            return self.pixels
+        f = self.fields(i)
+        if f.back is None:  # regions too small for the coarse grid: nothing moves
+            return self._photo_box
+        moved = self._sample(f.back)
+        if f.ahead is not None:
+            moved = blend_keep_contrast(moved, self._sample(f.ahead), f.weight)
+        if f.dissolve:
+            wgt = self._dissolve_full * f.dissolve
             moved = cv2.blendLinear(moved, self._blurred, 1.0 - wgt, wgt)
         out = self._photo_box.copy()
         cv2.copyTo(moved, self._keep, out)  # in place (numpy's copyto with a mask is ~40x slower)
         return out
-
-    def texture(self, i: int):
-        """The renderer's per-frame texture hook (``parallax.Texture``): (the box's pixels, box) for frame
-        i, or None when nothing moves."""
-        if self.box is None:
-            return None
-        return self.frame_box(i % self.num_frames), self.box
 
 
 #: Side of the window (photo pixels) of the local mean a flow's blend keeps its contrast around, and the
@@ -391,7 +414,7 @@ CONTRAST_WINDOW = 8
 CONTRAST_STRIDE = 4
 
 
-def _blend_keep_contrast(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+def blend_keep_contrast(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """(1 - t) a + t b with its contrast restored: a plain cross-fade of two shifted copies of a texture
     loses up to half its variance mid-way (the take would look washed out half-way and sharpen towards the
     loop point, a visible pulse). The blend's deviation from its local mean (CONTRAST_WINDOW) is scaled so
@@ -400,10 +423,11 @@ def _blend_keep_contrast(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     that are still alike (a slow flow) are not over-sharpened. All in uint8 OpenCV ops; at t = 0 it is a."""
     if t <= 0.0:
         return a
-    h, w = a.shape[:2]
     mix = cv2.addWeighted(a, 1.0 - t, b, t, 0.0)
-    small = (max(1, w // CONTRAST_WINDOW), max(1, h // CONTRAST_WINDOW))
-    mean = cv2.resize(cv2.resize(mix, small, interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
+    # A box as wide as the tent of a resize down by CONTRAST_WINDOW and back (running sums: its cost does
+    # not grow with the window).
+    side = 2 * CONTRAST_WINDOW - 1
+    mean = cv2.boxFilter(mix, -1, (side, side), borderType=cv2.BORDER_REFLECT)
     k = CONTRAST_STRIDE
     m = mean[::k, ::k].astype(np.float32)
 
@@ -413,6 +437,8 @@ def _blend_keep_contrast(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     have = spread(mix)
     want = (1.0 - t) * spread(a) + t * spread(b)
     gain = min(math.sqrt(2.0), max(1.0, want / have)) if have > 1e-3 else 1.0
+    if gain < 1.005:
+        return mix
     return cv2.addWeighted(mix, gain, mean, 1.0 - gain, 0.0)
 
 
