@@ -62,6 +62,13 @@ RIPPLE_PERIOD_S = 1.0
 #: towards a blur there (0 = not at all, 1 = fully).
 RISE_WOBBLE = 0.012
 RISE_DISSOLVE = 0.6
+#: Flow and rise: texture is carried only from this far inside the region (fraction of the longer side);
+#: what lies at its edge (a cup's rim under the steam, the rocks along a stream) stays where it is.
+SOURCE_BAND = 0.03
+#: Flow and rise: the share of the take over which the forward-advected photo cross-fades into the
+#: backward-advected one (centred on the middle of the take). The two copies are a whole take's travel
+#: apart, so while both show the texture is doubled; a short span shows one copy most of the time.
+FADE_SPAN = 0.4
 
 
 def feathered(mask: np.ndarray, feather_px: float) -> np.ndarray:
@@ -224,6 +231,14 @@ class LivingPhoto:
         self._flow = flow if np.abs(flow).max() > 0 else None
         if self._flow is not None:
             self._checkpoints = {s: self._integrate_checkpoints(s) for s in (-1, 1)}
+            carried = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            for region in motion.regions:
+                if region.speed > 0 and region.type in ("flow", "rise"):
+                    carried |= (region.mask[y0:y1, x0:x1] > 0).astype(np.uint8)
+            band = max(FEATHER_MIN_PX, SOURCE_BAND * max(w, h))
+            depth = np.clip(cv2.distanceTransform(np.pad(carried, 1), cv2.DIST_L2, 5)[1:-1, 1:-1] / band, 0.0, 1.0)
+            self._source = cv2.resize((depth * depth * (3.0 - 2.0 * depth)).astype(np.float32), self._coarse,
+                                      interpolation=cv2.INTER_AREA)
         #: What the camera's renderer reads (pipelines.living.warp): the dissolve map on the coarse grid and
         #: the blur it dissolves towards.
         self.dissolve_map = self._dissolve
@@ -381,11 +396,20 @@ class LivingPhoto:
         dissolve = math.sin(math.pi * t / n) ** 2 if self._dissolve is not None else 0.0  # eased: closes on the photo
         if self._flow is None:
             return FrameFields(osc, None, 0.0, dissolve)
-        back = self._displacement(i, -1)  # D^-_{i + 1/2}
-        ahead = self._displacement(n - 1 - i, 1)  # D^+_{N - i - 1/2}
+        back = self._carried(self._displacement(i, -1))  # D^-_{i + 1/2}
+        ahead = self._carried(self._displacement(n - 1 - i, 1))  # D^+_{N - i - 1/2}
         if osc is not None:
             back, ahead = back + osc, ahead + osc
-        return FrameFields(back, ahead, t / n, dissolve)
+        u = np.clip((t / n - 0.5) / FADE_SPAN + 0.5, 0.0, 1.0)
+        return FrameFields(back, ahead, float(u * u * (3.0 - 2.0 * u)), dissolve)
+
+    def _carried(self, d: np.ndarray) -> np.ndarray:
+        """The displacement scaled by how deep inside the flowing regions its source lies (SOURCE_BAND), so
+        texture from a region's edge is not carried into it: there the photo stays (coarse grid)."""
+        mx = self._cells[1] + d[..., 0] / self._sx
+        my = self._cells[0] + d[..., 1] / self._sy
+        inside = cv2.remap(self._source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return d * inside[..., None]
 
     def frame_box(self, i: int) -> np.ndarray:
         """The animated pixels of ``box`` at frame ``i``: (y1 - y0, x1 - x0, 3) uint8 (the photo outside
