@@ -332,15 +332,17 @@ def recipe_controls(studio: studio_api.Studio, files: Any, photo: Any = None) ->
         # sweep, or a recipe from the command line), the take's own strength is set and the words cleared.
         if strength is None or studio.plan(words, s.preset, strength).strength != s.strength:
             words, strength = "", s.strength
-        size = (s.width, s.height)
-        aspect = next((name for name, ratio in studio_api.ASPECTS.items()
-                       if ratio is not None and studio_api.output_size(size, name, max(size)) == size), "original")
+        size = (s.width, s.height) if s.width and s.height else None  # None: the photo's own size (the CLI, the API)
+        aspect = "original" if size is None else next(
+            (name for name, ratio in studio_api.ASPECTS.items()
+             if ratio is not None and studio_api.output_size(size, name, max(size)) == size), "original")
         groups, missing = recipe_groups(rec, files, [Path(path).parent, studio.outputs.root])
     except StudioError as exc:
         raise gr.Error(str(exc), title="Cannot load this recipe") from None
     gen = rec.generative
+    dims = f"{s.width}x{s.height}" if size else "the photo's own size"
     status = (f"Loaded the recipe of {rec.video or 'a take'}: seed {s.seed}, {s.preset}, strength {s.strength:.2f}, "
-              f"{s.width}x{s.height}, {s.duration:g} s at {s.fps} fps, engine {rec.engine}. Upload its photo "
+              f"{dims}, {s.duration:g} s at {s.fps} fps, engine {rec.engine}. Upload its photo "
               f"(pixels sha256 {src.photo_sha256[:12]}...) and Generate to render the same take again.")
     pending = {"photo_sha256": src.photo_sha256, "crop_box": src.crop_box, "groups": groups}
     if groups:
@@ -352,7 +354,8 @@ def recipe_controls(studio: studio_api.Studio, files: Any, photo: Any = None) ->
     brush = editor_for_photo(photo, pending) if photo else None
     if photo and groups and photo_sha256(photo) != src.photo_sha256:
         status += " The photo loaded now is not this take's: upload its photo to paint its groups."
-    return (words, s.preset, strength, s.seed, False, 1, "seed", s.duration, s.fps, aspect, max(s.width, s.height),
+    side = max(size) if size else (gr.update() if not photo else max(studio.load(photo).size))
+    return (words, s.preset, strength, s.seed, False, 1, "seed", s.duration, s.fps, aspect, side,
             gen.engine if gen else studio_api.PARALLAX, gen.negative_prompt if gen else "", status, brush,
             *group_controls(groups), pending)
 

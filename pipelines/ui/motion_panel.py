@@ -39,6 +39,10 @@ def motion_panel():
         with gr.Row():
             editor = gr.ImageEditor(label="Brush", type="numpy", image_mode="RGBA", format="png", height=360,
                                     sources=(), transforms=(), elem_id="motion-brush",
+                                    # Smaller than any photo: the editor places layers given to it (a loaded
+                                    # recipe's groups) centred in the larger of the photo and its first
+                                    # canvas, so a larger first canvas would shift them off their place.
+                                    canvas_size=(64, 64),
                                     layers=gr.LayerOptions(allow_additional_layers=False, layers=list(GROUP_NAMES)),
                                     brush=gr.Brush(colors=["#%02x%02x%02x" % c for c in GROUP_COLOURS],
                                                    default_size=24, color_mode="fixed"))
@@ -255,6 +259,8 @@ def recipe_groups(recipe: Any, files: list, roots: list) -> tuple[list[dict], li
 
     from pipelines.living import load_motion
 
+    from PIL import Image
+
     if recipe.motion is None:
         return [], []
     size = (recipe.settings.width, recipe.settings.height)
@@ -266,9 +272,12 @@ def recipe_groups(recipe: Any, files: list, roots: list) -> tuple[list[dict], li
         candidates += [p for root in roots if Path(root).is_dir() for p in Path(root).rglob(glob.escape(name))]
         for path in candidates:
             try:
+                if not all(size):  # a take at the photo's own size (the CLI, the API): the mask's
+                    with Image.open(path) as img:
+                        size = img.size
                 (loaded,) = load_motion({"regions": [{**region, "mask": str(path.resolve())}]}, size).regions
-            except InputError:
-                continue  # another take's mask of the same name: its pixels differ
+            except (InputError, OSError):
+                continue  # another take's mask of the same name (its pixels differ), or not an image
             groups.append({"mask": loaded.mask, "type": loaded.type, "direction_deg": loaded.direction_deg,
                            "speed": loaded.speed, "name": GROUP_NAMES[k]})
             break
