@@ -39,17 +39,14 @@ import cv2
 import numpy as np
 
 from pipelines.core.errors import InputError
+from pipelines.living.blend import blend_keep_contrast
+from pipelines.living.field import FEATHER, FEATHER_MIN_PX, direction_field, feathered
 from pipelines.living.spec import Motion, Region
 
 #: Speed 1 moves the texture this fraction of the frame width per second.
 FULL_SPEED = 0.10
 #: Longest side of the coarse grid the fields live on (they are smooth: a few px per cell is plenty).
 FIELD_SIDE = 384
-#: Feather (inward) of a region's edge, fraction of the photo's longer side, and its floor in pixels.
-FEATHER = 0.015
-FEATHER_MIN_PX = 4.0
-#: Spread of a stroke's direction (normalised Gaussian sigma), fraction of the longer side.
-STROKE_SIGMA = 0.05
 #: Sway: one back-and-forth every this many seconds (rounded to whole cycles per take).
 SWAY_PERIOD_S = 2.0
 #: Sway: the wave's length across the region, fraction of the longer side.
@@ -69,53 +66,6 @@ SOURCE_BAND = 0.03
 #: backward-advected one (centred on the middle of the take). The two copies are a whole take's travel
 #: apart, so while both show the texture is doubled; a short span shows one copy most of the time.
 FADE_SPAN = 0.4
-
-
-def feathered(mask: np.ndarray, feather_px: float) -> np.ndarray:
-    """The mask's grey level times a smoothstep of the distance to its black pixels (inward feather):
-    0 on and outside the mask's edge, full inside ``feather_px``. (H, W) float32 in [0, 1]."""
-    support = (mask > 0).astype(np.uint8)
-    if feather_px <= 0:
-        return mask.astype(np.float32)
-    dist = cv2.distanceTransform(support, cv2.DIST_L2, 5)
-    t = np.clip(dist / feather_px, 0.0, 1.0)
-    return (mask * (t * t * (3.0 - 2.0 * t))).astype(np.float32)
-
-
-def direction_field(region: Region, shape: tuple[int, int], scale: float) -> np.ndarray:
-    """Unit direction per coarse cell, (h, w, 2) float32: the region's direction, bent towards each
-    stroke's tangent within ~STROKE_SIGMA of it. ``scale``: photo pixels per coarse cell."""
-    h, w = shape
-    a = math.radians(region.direction_deg)
-    base = np.array([math.cos(a), math.sin(a)], np.float32)
-    if not region.strokes:
-        return np.broadcast_to(base, (h, w, 2)).astype(np.float32)
-    acc = np.zeros((h, w, 2), np.float32)
-    weight = np.zeros((h, w), np.float32)
-    for stroke in region.strokes:
-        pts = np.asarray(stroke, np.float32) / scale
-        for p, q in zip(pts[:-1], pts[1:]):
-            d = q - p
-            n = float(np.hypot(*d))
-            if n < 1e-6:
-                continue
-            # Splat the segment's tangent along its length; the Gaussian blur below spreads it.
-            steps = max(2, int(math.ceil(n)))
-            for s in np.linspace(0.0, 1.0, steps):
-                x, y = p + s * d
-                xi, yi = int(round(float(x))), int(round(float(y)))
-                if 0 <= xi < w and 0 <= yi < h:
-                    acc[yi, xi] += d / n
-                    weight[yi, xi] += 1.0
-    sigma = max(1.0, STROKE_SIGMA * max(region.mask.shape) / scale)
-    acc = cv2.GaussianBlur(acc, (0, 0), sigma)
-    weight = cv2.GaussianBlur(weight, (0, 0), sigma)
-    peak = float(weight.max()) or 1.0
-    # Far from every stroke the base direction holds; near one, the stroke's tangent wins.
-    eps = 0.05 * peak
-    field = (acc + eps * base) / (weight + eps)[..., None]
-    norm = np.maximum(np.linalg.norm(field, axis=-1, keepdims=True), 1e-6)
-    return (field / norm).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -430,40 +380,6 @@ class LivingPhoto:
         out = self._photo_box.copy()
         cv2.copyTo(moved, self._keep, out)  # in place (numpy's copyto with a mask is ~40x slower)
         return out
-
-
-#: Side of the window (photo pixels) of the local mean a flow's blend keeps its contrast around, and the
-#: stride of the pixels that measure the contrast.
-CONTRAST_WINDOW = 8
-CONTRAST_STRIDE = 4
-
-
-def blend_keep_contrast(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """(1 - t) a + t b with its contrast restored: a plain cross-fade of two shifted copies of a texture
-    loses up to half its variance mid-way (the take would look washed out half-way and sharpen towards the
-    loop point, a visible pulse). The blend's deviation from its local mean (CONTRAST_WINDOW) is scaled so
-    its standard deviation is the weighted one of a and b (a variance-preserving blend, after Heitz and
-    Neyret 2018); the gain (1..sqrt 2) is measured per frame on every CONTRAST_STRIDE-th pixel, so copies
-    that are still alike (a slow flow) are not over-sharpened. All in uint8 OpenCV ops; at t = 0 it is a."""
-    if t <= 0.0:
-        return a
-    mix = cv2.addWeighted(a, 1.0 - t, b, t, 0.0)
-    # A box as wide as the tent of a resize down by CONTRAST_WINDOW and back (running sums: its cost does
-    # not grow with the window).
-    side = 2 * CONTRAST_WINDOW - 1
-    mean = cv2.boxFilter(mix, -1, (side, side), borderType=cv2.BORDER_REFLECT)
-    k = CONTRAST_STRIDE
-    m = mean[::k, ::k].astype(np.float32)
-
-    def spread(x):
-        return float(np.sqrt(np.mean((x[::k, ::k].astype(np.float32) - m) ** 2)))
-
-    have = spread(mix)
-    want = (1.0 - t) * spread(a) + t * spread(b)
-    gain = min(math.sqrt(2.0), max(1.0, want / have)) if have > 1e-3 else 1.0
-    if gain < 1.005:
-        return mix
-    return cv2.addWeighted(mix, gain, mean, 1.0 - gain, 0.0)
 
 
 def _cropped(region: Region, box) -> Region:

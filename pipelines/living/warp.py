@@ -22,7 +22,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from pipelines.living.animate import FrameFields, LivingPhoto, blend_keep_contrast
+from pipelines.living.animate import FrameFields, LivingPhoto
+from pipelines.living.blend import blend_keep_contrast
 
 
 def upsample_all(grid, nodes: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
