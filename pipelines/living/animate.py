@@ -346,12 +346,16 @@ class LivingPhoto:
         dissolve = math.sin(math.pi * t / n) ** 2 if self._dissolve is not None else 0.0  # eased: closes on the photo
         if self._flow is None:
             return FrameFields(osc, None, 0.0, dissolve)
-        back = self._carried(self._displacement(i, -1))  # D^-_{i + 1/2}
-        ahead = self._carried(self._displacement(n - 1 - i, 1))  # D^+_{N - i - 1/2}
-        if osc is not None:
-            back, ahead = back + osc, ahead + osc
         u = np.clip((t / n - 0.5) / FADE_SPAN + 0.5, 0.0, 1.0)
-        return FrameFields(back, ahead, float(u * u * (3.0 - 2.0 * u)), dissolve)
+        weight = float(u * u * (3.0 - 2.0 * u))
+        # Outside the cross-fade one copy shows alone: the other is not computed (nor resampled).
+        back = self._carried(self._displacement(i, -1)) if weight < 1.0 else None  # D^-_{i + 1/2}
+        ahead = self._carried(self._displacement(n - 1 - i, 1)) if weight > 0.0 else None  # D^+_{N - i - 1/2}
+        if osc is not None:
+            back, ahead = (None if d is None else d + osc for d in (back, ahead))
+        if back is None or ahead is None:
+            return FrameFields(ahead if back is None else back, None, 0.0, dissolve)
+        return FrameFields(back, ahead, weight, dissolve)
 
     def _carried(self, d: np.ndarray) -> np.ndarray:
         """The displacement scaled by how deep inside the flowing regions its source lies (SOURCE_BAND), so
