@@ -122,8 +122,8 @@ class _FrameResample:
         sub = nodes[block]
         dx = np.hypot(*np.moveaxis(np.diff(sub, axis=1), -1, 0))
         dy = np.hypot(*np.moveaxis(np.diff(sub, axis=0), -1, 0))
-        sane = lambda d: d[np.isfinite(d) & (d < 1e3)]  # noqa: E731  (invalid nodes sit at -1e4)
-        spacing = max([float(d.max()) for d in (sane(dx), sane(dy)) if d.size] or [0.0])
+        spans = [d[np.isfinite(d) & (d < 1e3)] for d in (dx, dy)]  # invalid nodes sit at -1e4
+        spacing = max([float(d.max()) for d in spans if d.size] or [0.0])
         margin = spacing * math.sqrt(2.0) + 2.0
         t = np.clip((dist[block] - margin) / margin, 0.0, 1.0)
         gate = t * t * (3.0 - 2.0 * t)
