@@ -13,8 +13,9 @@ and half the frame move. Prints:
    resident memory of each process.
 2. Outside the regions (640x360, 24 frames): the largest difference, in grey levels, between the take
    with region motion and the camera-only take (strength 0.5), and the still photo (strength 0), over the
-   output pixels the regions cannot reach (found by rendering the regions black and white: pixels equal
-   in both are outside).
+   output pixels the regions cannot reach (found by rendering the camera-only take with the regions'
+   pixels painted black, then white, in every layer, its own colour and the colour it invented behind
+   nearer layers: pixels equal in both are outside).
 3. The loop seam of the cinemagraph (strength 0): mean absolute difference last -> first frame, against
    the median and the largest step between neighbouring frames.
 """
@@ -55,8 +56,24 @@ def _inputs(width: int, height: int):
     return Photo(img), depth, motion
 
 
-def _frames(photo, depth, motion, strength: float, n: int, fps: int = 30, texture=None):
-    """Frames of a dolly-in at ``strength`` (camera-only when motion is None); texture overrides."""
+def _painted(scene, support, value: int):
+    """``scene`` with every layer's colour at the ``support`` pixels (its own and those it invented behind
+    nearer layers) painted ``value``, premultiplied; the alphas as they are."""
+    import numpy as np
+
+    from pipelines.render import parallax
+
+    layers = []
+    for layer in scene.layers:
+        rgba = layer.rgba.copy()
+        rgba[support, :3] = (value * (rgba[support, 3:].astype(np.uint16)) // 255).astype(np.uint8)
+        layers.append(parallax.Layer(rgba=rgba, filled=layer.filled, disparity=layer.disparity))
+    return parallax.Scene(layers=tuple(layers), size=scene.size, thresholds=scene.thresholds)
+
+
+def _frames(photo, depth, motion, strength: float, n: int, fps: int = 30, paint=None):
+    """Frames of a dolly-in at ``strength`` (camera-only when motion is None); ``paint`` (support, value):
+    the camera-only take of the scene with the regions painted (see :func:`_painted`)."""
     from pipelines import living
     from pipelines.core.schema import RenderSettings
     from pipelines.render import camera, parallax
@@ -64,8 +81,8 @@ def _frames(photo, depth, motion, strength: float, n: int, fps: int = 30, textur
     settings = RenderSettings(preset="dolly-in", strength=strength, duration=n / fps, fps=fps)
     scene = parallax.build_scene(photo, depth)
     path = camera.preset_path(settings.preset, depth, settings)
-    if texture is not None:
-        return (f.image for f in parallax.iter_frames(scene, path, texture=texture))
+    if paint is not None:
+        return (f.image for f in parallax.iter_frames(_painted(scene, *paint), path))
     if motion is None:
         return (f.image for f in parallax.iter_frames(scene, path))
     animated = living.animate(photo.pixels, motion, path.num_frames, fps, seed=0)
@@ -128,14 +145,11 @@ def _exactness() -> None:
     support = np.zeros(photo.pixels.shape[:2], bool)
     for r in motion.regions:
         support |= r.mask > 0
-    box = (0, 0, photo.size[0], photo.size[1])
     for strength, label in ((0.5, "camera-only take (strength 0.5)"), (0.0, "still photo (strength 0)")):
-        black, white = photo.pixels.copy(), photo.pixels.copy()
-        black[support], white[support] = 0, 255
         ref = list(_frames(photo, depth, None, strength, n))
         live = list(_frames(photo, depth, motion, strength, n))
-        reach_b = list(_frames(photo, depth, None, strength, n, texture=lambda i: (black, box)))
-        reach_w = list(_frames(photo, depth, None, strength, n, texture=lambda i: (white, box)))  # box: the photo
+        reach_b = list(_frames(photo, depth, None, strength, n, paint=(support, 0)))
+        reach_w = list(_frames(photo, depth, None, strength, n, paint=(support, 255)))
         worst, moved, outside = 0, 0.0, 0.0
         for r, f, b, w in zip(ref, live, reach_b, reach_w):
             out = np.all(b == w, axis=2)

@@ -39,17 +39,14 @@ import cv2
 import numpy as np
 
 from pipelines.core.errors import InputError
+from pipelines.living.blend import blend_keep_contrast
+from pipelines.living.field import FEATHER, FEATHER_MIN_PX, direction_field, feathered
 from pipelines.living.spec import Motion, Region
 
 #: Speed 1 moves the texture this fraction of the frame width per second.
 FULL_SPEED = 0.10
 #: Longest side of the coarse grid the fields live on (they are smooth: a few px per cell is plenty).
 FIELD_SIDE = 384
-#: Feather (inward) of a region's edge, fraction of the photo's longer side, and its floor in pixels.
-FEATHER = 0.015
-FEATHER_MIN_PX = 4.0
-#: Spread of a stroke's direction (normalised Gaussian sigma), fraction of the longer side.
-STROKE_SIGMA = 0.05
 #: Sway: one back-and-forth every this many seconds (rounded to whole cycles per take).
 SWAY_PERIOD_S = 2.0
 #: Sway: the wave's length across the region, fraction of the longer side.
@@ -62,53 +59,13 @@ RIPPLE_PERIOD_S = 1.0
 #: towards a blur there (0 = not at all, 1 = fully).
 RISE_WOBBLE = 0.012
 RISE_DISSOLVE = 0.6
-
-
-def feathered(mask: np.ndarray, feather_px: float) -> np.ndarray:
-    """The mask's grey level times a smoothstep of the distance to its black pixels (inward feather):
-    0 on and outside the mask's edge, full inside ``feather_px``. (H, W) float32 in [0, 1]."""
-    support = (mask > 0).astype(np.uint8)
-    if feather_px <= 0:
-        return mask.astype(np.float32)
-    dist = cv2.distanceTransform(support, cv2.DIST_L2, 5)
-    t = np.clip(dist / feather_px, 0.0, 1.0)
-    return (mask * (t * t * (3.0 - 2.0 * t))).astype(np.float32)
-
-
-def direction_field(region: Region, shape: tuple[int, int], scale: float) -> np.ndarray:
-    """Unit direction per coarse cell, (h, w, 2) float32: the region's direction, bent towards each
-    stroke's tangent within ~STROKE_SIGMA of it. ``scale``: photo pixels per coarse cell."""
-    h, w = shape
-    a = math.radians(region.direction_deg)
-    base = np.array([math.cos(a), math.sin(a)], np.float32)
-    if not region.strokes:
-        return np.broadcast_to(base, (h, w, 2)).astype(np.float32)
-    acc = np.zeros((h, w, 2), np.float32)
-    weight = np.zeros((h, w), np.float32)
-    for stroke in region.strokes:
-        pts = np.asarray(stroke, np.float32) / scale
-        for p, q in zip(pts[:-1], pts[1:]):
-            d = q - p
-            n = float(np.hypot(*d))
-            if n < 1e-6:
-                continue
-            # Splat the segment's tangent along its length; the Gaussian blur below spreads it.
-            steps = max(2, int(math.ceil(n)))
-            for s in np.linspace(0.0, 1.0, steps):
-                x, y = p + s * d
-                xi, yi = int(round(float(x))), int(round(float(y)))
-                if 0 <= xi < w and 0 <= yi < h:
-                    acc[yi, xi] += d / n
-                    weight[yi, xi] += 1.0
-    sigma = max(1.0, STROKE_SIGMA * max(region.mask.shape) / scale)
-    acc = cv2.GaussianBlur(acc, (0, 0), sigma)
-    weight = cv2.GaussianBlur(weight, (0, 0), sigma)
-    peak = float(weight.max()) or 1.0
-    # Far from every stroke the base direction holds; near one, the stroke's tangent wins.
-    eps = 0.05 * peak
-    field = (acc + eps * base) / (weight + eps)[..., None]
-    norm = np.maximum(np.linalg.norm(field, axis=-1, keepdims=True), 1e-6)
-    return (field / norm).astype(np.float32)
+#: Flow and rise: texture is carried only from this far inside the region (fraction of the longer side);
+#: what lies at its edge (a cup's rim under the steam, the rocks along a stream) stays where it is.
+SOURCE_BAND = 0.03
+#: Flow and rise: the share of the take over which the forward-advected photo cross-fades into the
+#: backward-advected one (centred on the middle of the take). The two copies are a whole take's travel
+#: apart, so while both show the texture is doubled; a short span shows one copy most of the time.
+FADE_SPAN = 0.4
 
 
 @dataclass(frozen=True)
@@ -121,12 +78,27 @@ class _Wave:
     phase: float
 
 
+@dataclass(frozen=True)
+class FrameFields:
+    """The sampling offsets of one frame on a living photo's coarse grid ((h, w, 2) float32, photo pixels:
+    the texture shown at y comes from y + offset). back: the photo advected forward to this time (or the
+    oscillation alone when nothing flows; None when nothing moves); ahead: the photo the advection reaches at
+    the loop's end, advected back (None when nothing flows), blended in with ``weight``; ``dissolve``: how
+    far a rising region's downstream end blurs now (0..1, times the region's own dissolve map)."""
+
+    back: Optional[np.ndarray]
+    ahead: Optional[np.ndarray]
+    weight: float
+    dissolve: float
+
+
 class LivingPhoto:
     """A photo whose regions move: :meth:`frame` gives the animated photo for frame i of ``num_frames``.
 
     Frames are pure functions of (photo, motion, num_frames, fps, seed) and of i alone, so threads may ask
     for them in any order. ``box`` (x0, y0, x1, y1) bounds every pixel that can change; ``support`` (H, W)
-    bool marks them (the masks' non-black pixels).
+    bool marks them (the masks' non-black pixels). :meth:`fields` lives on a coarse grid over the box whose
+    cells are ``cell`` (sx, sy) photo pixels: coarse (u, v) sits at photo (x0 + (u + 1/2) sx - 1/2, ...).
     """
 
     def __init__(self, pixels: np.ndarray, motion: Motion, num_frames: int, fps: float, seed: int = 0):
@@ -157,6 +129,7 @@ class LivingPhoto:
         self._coarse = (fw, fh)
         # Photo pixels per coarse cell along each axis (they differ slightly after rounding).
         self._sx, self._sy = bw / fw, bh / fh
+        self.cell = (self._sx, self._sy)
         self._build_fields(motion, w, h)
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -208,10 +181,21 @@ class LivingPhoto:
         self._flow = flow if np.abs(flow).max() > 0 else None
         if self._flow is not None:
             self._checkpoints = {s: self._integrate_checkpoints(s) for s in (-1, 1)}
+            carried = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            for region in motion.regions:
+                if region.speed > 0 and region.type in ("flow", "rise"):
+                    carried |= (region.mask[y0:y1, x0:x1] > 0).astype(np.uint8)
+            band = max(FEATHER_MIN_PX, SOURCE_BAND * max(w, h))
+            depth = np.clip(cv2.distanceTransform(np.pad(carried, 1), cv2.DIST_L2, 5)[1:-1, 1:-1] / band, 0.0, 1.0)
+            self._source = cv2.resize((depth * depth * (3.0 - 2.0 * depth)).astype(np.float32), self._coarse,
+                                      interpolation=cv2.INTER_AREA)
+        #: What the camera's renderer reads (pipelines.living.warp): the dissolve map on the coarse grid and
+        #: the blur it dissolves towards.
+        self.dissolve_map = self._dissolve
+        self.blur_sigma = max(1.0, 0.01 * max(w, h))
         if self._dissolve is not None:
-            k = max(1.0, 0.01 * max(w, h))
             crop = self.pixels[y0:y1, x0:x1]
-            self._blurred = cv2.GaussianBlur(crop, (0, 0), k)
+            self._blurred = cv2.GaussianBlur(crop, (0, 0), self.blur_sigma)
             self._dissolve_full = cv2.resize(self._dissolve, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         # Each wave's static part, so a frame costs two multiply-adds per wave:
         # sin(arg - w i) - sin(arg) = sin(arg) (cos(w i) - 1) - cos(arg) sin(w i).
@@ -352,68 +336,54 @@ class LivingPhoto:
         out[y0:y1, x0:x1] = self.frame_box(i)
         return out
 
-    def frame_box(self, i: int) -> np.ndarray:
-        """The animated pixels of ``box`` at frame ``i``: (y1 - y0, x1 - x0, 3) uint8 (the photo outside
-        the masks). The renderer asks for this much only."""
+    def fields(self, i: int) -> "FrameFields":
+        """What frame ``i`` (time i + 1/2) samples, on the coarse grid: both renderers (the photo's box here,
+        the camera's own resample in :mod:`pipelines.living.warp`) read the same fields."""
         if not 0 <= i < self.num_frames:
             raise InputError(f"frame index must be in 0..{self.num_frames - 1}, got {i}")
-        if self.box is None:
-            return self.pixels
-        n = self.num_frames
-        t = i + 0.5
+        n, t = self.num_frames, i + 0.5
         osc = self._oscillation(t)
-        zero = np.zeros(self._coarse[::-1] + (2,), np.float32)
+        dissolve = math.sin(math.pi * t / n) ** 2 if self._dissolve is not None else 0.0  # eased: closes on the photo
         if self._flow is None:
-            moved = self._sample(osc)
-        else:
-            back = self._displacement(i, -1) + (osc if osc is not None else zero)  # D^-_{i + 1/2}
-            ahead = self._displacement(n - 1 - i, 1) + (osc if osc is not None else zero)  # D^+_{N - i - 1/2}
-            moved = _blend_keep_contrast(self._sample(back), self._sample(ahead), t / n)
-        if self._dissolve is not None:
-            # Eased in and out over the take, so the loop closes on the photo.
-            wgt = self._dissolve_full * math.sin(math.pi * t / n) ** 2
+            return FrameFields(osc, None, 0.0, dissolve)
+        u = np.clip((t / n - 0.5) / FADE_SPAN + 0.5, 0.0, 1.0)
+        weight = float(u * u * (3.0 - 2.0 * u))
+        # Outside the cross-fade one copy shows alone: the other is not computed (nor resampled).
+        back = self._carried(self._displacement(i, -1)) if weight < 1.0 else None  # D^-_{i + 1/2}
+        ahead = self._carried(self._displacement(n - 1 - i, 1)) if weight > 0.0 else None  # D^+_{N - i - 1/2}
+        if osc is not None:
+            back, ahead = (None if d is None else d + osc for d in (back, ahead))
+        if back is None or ahead is None:
+            return FrameFields(ahead if back is None else back, None, 0.0, dissolve)
+        return FrameFields(back, ahead, weight, dissolve)
+
+    def _carried(self, d: np.ndarray) -> np.ndarray:
+        """The displacement scaled by how deep inside the flowing regions its source lies (SOURCE_BAND), so
+        texture from a region's edge is not carried into it: there the photo stays (coarse grid)."""
+        mx = self._cells[1] + d[..., 0] / self._sx
+        my = self._cells[0] + d[..., 1] / self._sy
+        inside = cv2.remap(self._source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return d * inside[..., None]
+
+    def frame_box(self, i: int) -> np.ndarray:
+        """The animated pixels of ``box`` at frame ``i``: (y1 - y0, x1 - x0, 3) uint8 (the photo outside
+        the masks). The cinemagraph (a still camera) asks for this much only."""
+        if self.box is None:
+            if not 0 <= i < self.num_frames:
+                raise InputError(f"frame index must be in 0..{self.num_frames - 1}, got {i}")
+            return self.pixels
+        f = self.fields(i)
+        if f.back is None:  # regions too small for the coarse grid: nothing moves
+            return self._photo_box
+        moved = self._sample(f.back)
+        if f.ahead is not None:
+            moved = blend_keep_contrast(moved, self._sample(f.ahead), f.weight)
+        if f.dissolve:
+            wgt = self._dissolve_full * f.dissolve
             moved = cv2.blendLinear(moved, self._blurred, 1.0 - wgt, wgt)
         out = self._photo_box.copy()
         cv2.copyTo(moved, self._keep, out)  # in place (numpy's copyto with a mask is ~40x slower)
         return out
-
-    def texture(self, i: int):
-        """The renderer's per-frame texture hook (``parallax.Texture``): (the box's pixels, box) for frame
-        i, or None when nothing moves."""
-        if self.box is None:
-            return None
-        return self.frame_box(i % self.num_frames), self.box
-
-
-#: Side of the window (photo pixels) of the local mean a flow's blend keeps its contrast around, and the
-#: stride of the pixels that measure the contrast.
-CONTRAST_WINDOW = 8
-CONTRAST_STRIDE = 4
-
-
-def _blend_keep_contrast(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """(1 - t) a + t b with its contrast restored: a plain cross-fade of two shifted copies of a texture
-    loses up to half its variance mid-way (the take would look washed out half-way and sharpen towards the
-    loop point, a visible pulse). The blend's deviation from its local mean (CONTRAST_WINDOW) is scaled so
-    its standard deviation is the weighted one of a and b (a variance-preserving blend, after Heitz and
-    Neyret 2018); the gain (1..sqrt 2) is measured per frame on every CONTRAST_STRIDE-th pixel, so copies
-    that are still alike (a slow flow) are not over-sharpened. All in uint8 OpenCV ops; at t = 0 it is a."""
-    if t <= 0.0:
-        return a
-    h, w = a.shape[:2]
-    mix = cv2.addWeighted(a, 1.0 - t, b, t, 0.0)
-    small = (max(1, w // CONTRAST_WINDOW), max(1, h // CONTRAST_WINDOW))
-    mean = cv2.resize(cv2.resize(mix, small, interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
-    k = CONTRAST_STRIDE
-    m = mean[::k, ::k].astype(np.float32)
-
-    def spread(x):
-        return float(np.sqrt(np.mean((x[::k, ::k].astype(np.float32) - m) ** 2)))
-
-    have = spread(mix)
-    want = (1.0 - t) * spread(a) + t * spread(b)
-    gain = min(math.sqrt(2.0), max(1.0, want / have)) if have > 1e-3 else 1.0
-    return cv2.addWeighted(mix, gain, mean, 1.0 - gain, 0.0)
 
 
 def _cropped(region: Region, box) -> Region:

@@ -1,8 +1,8 @@
 """A living photo along a camera path: the moving regions ride in the photo's own layer of the 3-D scene.
 
-With a moving camera every frame renders the scene with that frame's animated photo as its texture
-(``parallax.iter_frames(..., texture=...)``), so occlusion and the revealed background behave as in a
-camera-only take and nothing outside the regions differs from it. With a still camera (strength 0) whose
+With a moving camera the regions move inside the renderer's own resample of each layer
+(``parallax.iter_frames(..., moving=warp.MovingLayers(...))``), so occlusion and the revealed background
+behave as in a camera-only take and nothing outside the regions differs from it. With a still camera (strength 0) whose
 output pixels are photo pixels, the frames are the animated photo itself, cropped: a cinemagraph, exactly
 still outside the regions, with no resampling at all.
 """
@@ -14,6 +14,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from pipelines.living.animate import LivingPhoto
+from pipelines.living.warp import MovingLayers
 from pipelines.render import parallax
 from pipelines.render.camera import CameraPath, intrinsics
 
@@ -50,5 +51,5 @@ def iter_images(scene: parallax.Scene, path: CameraPath, living: LivingPhoto) ->
         for i in range(path.num_frames):
             yield np.ascontiguousarray(living.frame(i % living.num_frames)[y:y + path.height, x:x + path.width])
         return
-    for f in parallax.iter_frames(scene, path, texture=living.texture):
+    for f in parallax.iter_frames(scene, path, moving=MovingLayers(living, scene)):
         yield f.image

@@ -56,10 +56,11 @@ SOURCE_GAP = 0.01
 REVEAL_SHARE = 0.25
 
 Progress = Optional[Callable[[float, str], None]]
-#: A per-frame texture (living photos): frame index -> (the pixels of a box of the photo, (y1 - y0, x1 - x0, 3)
-#: uint8, and the box (x0, y0, x1, y1); outside it the photo is unchanged), or None where frame i shows the
-#: photo itself.
-Texture = Optional[Callable[[int], Optional[tuple[np.ndarray, tuple[int, int, int, int]]]]]
+#: Living photos (``pipelines.living.warp.MovingLayers``): frame index -> a resampler, or None where frame i
+#: moves nothing. ``resampler(k, src, nodes, grid, roi, border)`` returns layer k's warped pixels over ``roi``
+#: with its regions moved in the same resample (``cv2.remap`` of ``src`` at the upsampled ``nodes`` wherever
+#: nothing moves), or None to draw the layer as usual.
+Moving = Optional[Callable[[int], Optional[Callable[..., Optional[np.ndarray]]]]]
 
 
 @dataclass(frozen=True)
@@ -317,39 +318,9 @@ def _frame_matrices(scene: Scene, path: CameraPath, i: int):
     return A, b
 
 
-def with_texture(scene: Scene, patch: np.ndarray, box: tuple[int, int, int, int] | None = None) -> Scene:
-    """``scene`` with the photo's own pixels inside ``box`` (x0, y0, x1, y1; default the whole photo)
-    replaced by ``patch`` ((y1 - y0, x1 - x0, 3) uint8): a frame of a living photo, whose moving regions
-    stay in the photo's own layer. Colour that was invented behind nearer layers (``Layer.filled``) and
-    every alpha stay as they are, so occlusion and the layer split do not change; layers with none of
-    their own pixels in the box are shared, not copied."""
-    w, h = scene.size
-    x0, y0, x1, y1 = box or (0, 0, w, h)
-    if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
-        raise InputError(f"texture box {box} must lie inside the {w}x{h} photo")
-    if patch.shape != (y1 - y0, x1 - x0, 3) or patch.dtype != np.uint8:
-        raise InputError(f"texture must be ({y1 - y0}, {x1 - x0}, 3) uint8 (the box), got {patch.shape} {patch.dtype}")
-    layers = []
-    opaque = None
-    for layer in scene.layers:
-        own = ((layer.rgba[y0:y1, x0:x1, 3] == 255) & ~layer.filled[y0:y1, x0:x1]).view(np.uint8)
-        if not own.any():
-            layers.append(layer)
-            continue
-        if opaque is None:  # the photo's own pixels are opaque: copy colour and alpha 255 in one pass
-            opaque = cv2.merge([*cv2.split(patch), np.full(patch.shape[:2], 255, np.uint8)])
-        rgba = layer.rgba.copy()
-        cv2.copyTo(opaque, own, rgba[y0:y1, x0:x1])  # in place: OpenCV writes into the view
-        layers.append(Layer(rgba=rgba, filled=layer.filled, disparity=layer.disparity))
-    return Scene(layers=tuple(layers), size=scene.size, thresholds=scene.thresholds)
-
-
 def _render_frame(scene: Scene, path: CameraPath, grid: _Grid, i: int, want_holes: bool,
-                  want_depth: bool, texture: Texture = None) -> Frame:
-    if texture is not None:
-        animated = texture(i)
-        if animated is not None:
-            scene = with_texture(scene, *animated)
+                  want_depth: bool, moving: Moving = None) -> Frame:
+    resample = moving(i) if moving is not None else None  # living photos: see Moving
     w_src, h_src = scene.size
     w, h = path.width, path.height
     A, b = _frame_matrices(scene, path, i)
@@ -369,11 +340,14 @@ def _render_frame(scene: Scene, path: CameraPath, grid: _Grid, i: int, want_hole
         else:
             roi = (0, 0, w, h)
         x0, y0, x1, y1 = roi
-        maps = grid.upsample(nodes, w, h)[y0:y1, x0:x1]
-        m1, m2 = cv2.convertMaps(np.ascontiguousarray(maps), None, cv2.CV_16SC2)
         border = cv2.BORDER_REPLICATE if k == 0 else cv2.BORDER_CONSTANT
         src = layer.rgba if k > 0 else layer.rgba[..., :3]
-        warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
+        warped = resample(k, src, nodes, grid, roi, border) if resample is not None else None
+        if warped is None or want_holes or want_depth:
+            maps = grid.upsample(nodes, w, h)[y0:y1, x0:x1]
+            m1, m2 = cv2.convertMaps(np.ascontiguousarray(maps), None, cv2.CV_16SC2)
+        if warped is None:
+            warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
         if k == 0:
             out = warped.copy()
             alpha = None
@@ -435,24 +409,24 @@ def _layer_roi(layer: Layer, grid: _Grid, qx, qy, valid, w, h, w_src, h_src):
 
 
 def iter_frames(scene: Scene, path: CameraPath, *, holes: bool = False, depth: bool = False,
-                workers: int = 2, texture: Texture = None) -> Iterator[Frame]:
+                workers: int = 2, moving: Moving = None) -> Iterator[Frame]:
     """Render ``path`` frame by frame, in order. OpenCV releases the GIL, so ``workers`` threads render
-    frames side by side; memory stays bounded to a few frames in flight. ``texture``: frame i renders the
-    photo ``texture(i)`` gives (see :func:`with_texture`; called from the worker threads)."""
+    frames side by side; memory stays bounded to a few frames in flight. ``moving``: regions of the photo
+    that move in each frame (a living photo, see :data:`Moving`; called from the worker threads)."""
     grid = _Grid.for_size(path.width, path.height)
     n = path.num_frames
     if workers <= 1 or n == 1:
         for i in range(n):
-            yield _render_frame(scene, path, grid, i, holes, depth, texture)
+            yield _render_frame(scene, path, grid, i, holes, depth, moving)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         ahead = workers * 2
-        futures = [pool.submit(_render_frame, scene, path, grid, i, holes, depth, texture) for i in range(min(ahead, n))]
+        futures = [pool.submit(_render_frame, scene, path, grid, i, holes, depth, moving) for i in range(min(ahead, n))]
         for i in range(n):
             frame = futures[i].result()
             if i + ahead < n:
                 futures.append(pool.submit(_render_frame, scene, path, grid, i + ahead, holes, depth,
-                                           texture))
+                                           moving))
             futures[i] = None
             yield frame
 

@@ -118,10 +118,13 @@ def _takes() -> dict:
     kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
     with gr.Accordion("Recipes (seed, move, strength of each take)", open=False):
         recipes = gr.JSON(label="Recipes", show_label=False)
-        recipe_file = gr.File(label="Load a recipe (the .json beside a take's video) to render that take again",
-                              file_types=[".json"], type="filepath", elem_id="recipe-file")
+        recipe_file = gr.File(label="Load a recipe (the .json beside a take's video, with its .motion-*.png masks "
+                                    "if regions moved) to render that take again",
+                              file_types=[".json", ".png"], file_count="multiple", type="filepath",
+                              elem_id="recipe-file")
     return dict(estimate_md=estimate_md, go=go, stop=stop, status_md=status_md, columns=columns, videos=videos,
                 keeps=keeps, kept=kept, recipes=recipes, recipe_file=recipe_file,
+                recipe_motion=gr.State(None),  # a loaded recipe's motion groups, painted when its photo comes
                 take_paths=gr.State([]),  # this session's latest takes (server paths): what Keep may keep
                 kept_paths=gr.State([]))  # this session's kept takes
 
@@ -172,8 +175,8 @@ def _wire_generate(studio: studio_api.Studio, demo, ui: dict, runs: Runs) -> Non
                         ui["engine"], [ui["engine_md"], ui["negative_prompt"]], api_name="engine_status",
                         queue=False, show_progress="hidden",
                         preprocess=False)  # an unknown engine gets the note that names it, not a choice error
-    ui["photo"].change(editor_for_photo, ui["photo"], ui["brush"], api_visibility="private", queue=False,
-                       show_progress="hidden")
+    ui["photo"].change(editor_for_photo, [ui["photo"], ui["recipe_motion"]], ui["brush"], api_visibility="private",
+                       queue=False, show_progress="hidden")
     brush = [ui["brush"], *ui["brush_controls"]]
     # The editor reports a painted layer on input/apply (after the layer's upload), not on every stroke.
     gr.on([ui["brush"].change, ui["brush"].input, ui["brush"].apply, ui["prompt"].change]
@@ -188,9 +191,10 @@ def _wire_generate(studio: studio_api.Studio, demo, ui: dict, runs: Runs) -> Non
     ui["recipes"].change(take_slots, ui["recipes"], [*ui["columns"], *ui["videos"]], api_visibility="private",
                          queue=False, show_progress="hidden")
     ui["stop"].click(runs.stop, None, ui["status_md"], api_name="stop", queue=False, show_progress="hidden")
-    ui["recipe_file"].upload(functools.partial(recipe_controls, studio), ui["recipe_file"],
-                             [ui[k] for k in GENERATE_INPUTS[1:]] + [ui["status_md"]], api_name="load_recipe",
-                             queue=False)
+    ui["recipe_file"].upload(functools.partial(recipe_controls, studio), [ui["recipe_file"], ui["photo"]],
+                             [ui[k] for k in GENERATE_INPUTS[1:]] + [ui["status_md"], ui["brush"],
+                                                                     *ui["brush_controls"], ui["recipe_motion"]],
+                             api_name="load_recipe", queue=False)
 
 
 def launch_kwargs() -> dict:

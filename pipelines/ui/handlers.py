@@ -306,16 +306,24 @@ def finish_kept(studio: studio_api.Studio, take: Optional[str], kept: Optional[l
     return (None if is_gif else str(path)), (str(path) if is_gif else None), str(path), "\n\n".join(status)
 
 
-def recipe_controls(studio: studio_api.Studio, path: Optional[str]) -> tuple:
-    """The Generate controls filled from a take's recipe (an uploaded ``<video>.json``), so that Generate
-    renders that take again: prompt, camera move, strength, seed, one take, length, frame rate, aspect,
-    size, engine and negative prompt, then a status line saying what was loaded and which photo it needs."""
+def recipe_controls(studio: studio_api.Studio, files: Any, photo: Any = None) -> tuple:
+    """The Generate controls filled from a take's recipe (an uploaded ``<video>.json``, with its motion masks
+    ``<video>.motion-<k>.png`` if it has any), so that Generate renders that take again: prompt, camera move,
+    strength, seed, one take, length, frame rate, aspect, size, engine and negative prompt, then a status line
+    saying what was loaded and which photo it needs; then the brush with the take's motion groups painted
+    (when the photo is loaded; else they are kept for when it is), each group's type, direction and speed,
+    and what is kept. Masks not uploaded are looked for among this studio's takes."""
     import gradio as gr
 
     from pipelines.core import recipe as recipes
+    from pipelines.ui.motion_panel import editor_for_photo, group_controls, photo_sha256, recipe_groups
 
+    files = [f for f in (files if isinstance(files, (list, tuple)) else [files]) if f]
+    files = [f.get("path") if isinstance(f, dict) else str(f) for f in files]
+    path = next((f for f in files if str(f).lower().endswith(".json")), None)
     if not path:
-        raise gr.Error("upload a recipe: the .json file beside a take's video", title="No recipe")
+        raise gr.Error("upload a recipe: the .json file beside a take's video (and its .motion-*.png masks, "
+                       "if it moved regions)", title="No recipe")
     try:
         rec = recipes.load(path)
         s, src = rec.settings, rec.source
@@ -324,17 +332,32 @@ def recipe_controls(studio: studio_api.Studio, path: Optional[str]) -> tuple:
         # sweep, or a recipe from the command line), the take's own strength is set and the words cleared.
         if strength is None or studio.plan(words, s.preset, strength).strength != s.strength:
             words, strength = "", s.strength
-        size = (s.width, s.height)
-        aspect = next((name for name, ratio in studio_api.ASPECTS.items()
-                       if ratio is not None and studio_api.output_size(size, name, max(size)) == size), "original")
+        size = (s.width, s.height) if s.width and s.height else None  # None: the photo's own size (the CLI, the API)
+        aspect = "original" if size is None else next(
+            (name for name, ratio in studio_api.ASPECTS.items()
+             if ratio is not None and studio_api.output_size(size, name, max(size)) == size), "original")
+        groups, missing = recipe_groups(rec, files, [Path(path).parent, studio.outputs.root])
     except StudioError as exc:
         raise gr.Error(str(exc), title="Cannot load this recipe") from None
     gen = rec.generative
+    dims = f"{s.width}x{s.height}" if size else "the photo's own size"
     status = (f"Loaded the recipe of {rec.video or 'a take'}: seed {s.seed}, {s.preset}, strength {s.strength:.2f}, "
-              f"{s.width}x{s.height}, {s.duration:g} s at {s.fps} fps, engine {rec.engine}. Upload its photo "
+              f"{dims}, {s.duration:g} s at {s.fps} fps, engine {rec.engine}. Upload its photo "
               f"(pixels sha256 {src.photo_sha256[:12]}...) and Generate to render the same take again.")
-    return (words, s.preset, strength, s.seed, False, 1, "seed", s.duration, s.fps, aspect, max(s.width, s.height),
-            gen.engine if gen else studio_api.PARALLAX, gen.negative_prompt if gen else "", status)
+    pending = {"photo_sha256": src.photo_sha256, "crop_box": src.crop_box, "groups": groups}
+    if groups:
+        status += " Its motion groups are back in the brush: " + ", ".join(
+            f"{g['name']} {g['type']}" for g in groups) + "."
+    if missing:
+        status += (f" Not found: {', '.join(missing)}; upload them with the recipe, or paint those groups again "
+                   "(the take will not replay exactly without them).")
+    brush = editor_for_photo(photo, pending) if photo else None
+    if photo and groups and photo_sha256(photo) != src.photo_sha256:
+        status += " The photo loaded now is not this take's: upload its photo to paint its groups."
+    side = max(size) if size else (gr.update() if not photo else max(studio.load(photo).size))
+    return (words, s.preset, strength, s.seed, False, 1, "seed", s.duration, s.fps, aspect, side,
+            gen.engine if gen else studio_api.PARALLAX, gen.negative_prompt if gen else "", status, brush,
+            *group_controls(groups), pending)
 
 
 def _finish_default(name: str):

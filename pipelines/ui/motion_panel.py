@@ -39,6 +39,10 @@ def motion_panel():
         with gr.Row():
             editor = gr.ImageEditor(label="Brush", type="numpy", image_mode="RGBA", format="png", height=360,
                                     sources=(), transforms=(), elem_id="motion-brush",
+                                    # Smaller than any photo: the editor places layers given to it (a loaded
+                                    # recipe's groups) centred in the larger of the photo and its first
+                                    # canvas, so a larger first canvas would shift them off their place.
+                                    canvas_size=(64, 64),
                                     layers=gr.LayerOptions(allow_additional_layers=False, layers=list(GROUP_NAMES)),
                                     brush=gr.Brush(colors=["#%02x%02x%02x" % c for c in GROUP_COLOURS],
                                                    default_size=24, color_mode="fixed"))
@@ -221,8 +225,94 @@ def direction_for_type(kind: str, direction: float) -> float:
     return DEFAULT_DIRECTION.get(kind, 0.0) if direction == DEFAULT_DIRECTION["rise"] else direction
 
 
-def editor_for_photo(photo: Any) -> Any:
-    """The brush's value for a newly chosen photo: the photo as background, the four empty layers."""
+def editor_for_photo(photo: Any, pending: Optional[dict] = None) -> Any:
+    """The brush's value for a newly chosen photo: the photo as background, the four empty layers; or, when
+    it is the photo of a loaded recipe (``pending``: its photo's sha256, crop and groups), that take's
+    painted groups."""
     if photo is None:
         return None
+    if pending and pending.get("groups") and photo_sha256(photo) == pending.get("photo_sha256"):
+        return editor_with_groups(photo, pending["groups"], pending.get("crop_box"))
     return {"background": photo, "layers": [], "composite": photo}
+
+
+def photo_sha256(photo: Any) -> Optional[str]:
+    """The sha256 a recipe records for ``photo`` (a path or an array): of its decoded RGB pixels."""
+    from pipelines.core.photo import load_image
+    from pipelines.studio.facade import MAX_PHOTO_SIDE
+
+    try:
+        return load_image(photo, max_side=MAX_PHOTO_SIDE).sha256  # as the studio loads it
+    except InputError:
+        return None
+
+
+# ------------------------------------------------------------------------------- a recipe's groups back
+
+def recipe_groups(recipe: Any, files: list, roots: list) -> tuple[list[dict], list[str]]:
+    """The motion groups a take's recipe records, back as the brush's groups: one dict per region (mask at
+    the take's size, type, direction_deg, speed, name "group k"), and the names of masks not found. Each
+    mask is taken from the uploaded ``files`` (by its file name) or from this studio's takes under ``roots``,
+    and only where its pixels match the sha256 the recipe recorded."""
+    import glob
+    from pathlib import Path
+
+    from pipelines.living import load_motion
+
+    from PIL import Image
+
+    if recipe.motion is None:
+        return [], []
+    size = (recipe.settings.width, recipe.settings.height)
+    by_name = {Path(f).name: Path(f) for f in files if f}
+    groups, missing = [], []
+    for k, region in enumerate(recipe.motion.model_dump(exclude_none=True)["regions"][:MAX_REGIONS]):
+        name = Path(region["mask"]).name
+        candidates = [by_name[name]] if name in by_name else []
+        candidates += [p for root in roots if Path(root).is_dir() for p in Path(root).rglob(glob.escape(name))]
+        for path in candidates:
+            try:
+                if not all(size):  # a take at the photo's own size (the CLI, the API): the mask's
+                    with Image.open(path) as img:
+                        size = img.size
+                (loaded,) = load_motion({"regions": [{**region, "mask": str(path.resolve())}]}, size).regions
+            except (InputError, OSError):
+                continue  # another take's mask of the same name (its pixels differ), or not an image
+            groups.append({"mask": loaded.mask, "type": loaded.type, "direction_deg": loaded.direction_deg,
+                           "speed": loaded.speed, "name": GROUP_NAMES[k]})
+            break
+        else:
+            missing.append(name)
+    return groups, missing
+
+
+def editor_with_groups(photo: Any, groups: list[dict], crop_box: Optional[tuple] = None) -> Any:
+    """The brush's value: ``photo`` as background and one layer per group, its mask (at the take's size)
+    put back where the take's crop (``crop_box``, fractions of the photo) cut it, in the group's colour."""
+    import cv2
+
+    pixels = _image(photo) if not isinstance(photo, str) else _image({"path": photo})
+    if pixels is None:
+        return None
+    h, w = pixels.shape[:2]
+    x0, y0, x1, y1 = crop_box or (0.0, 0.0, 1.0, 1.0)
+    bx0, by0 = int(round(x0 * w)), int(round(y0 * h))
+    bx1, by1 = max(bx0 + 1, int(round(x1 * w))), max(by0 + 1, int(round(y1 * h)))
+    layers = []
+    for g in groups:
+        alpha = np.zeros((h, w), np.uint8)
+        alpha[by0:by1, bx0:bx1] = np.rint(np.clip(cv2.resize(g["mask"], (bx1 - bx0, by1 - by0),
+                                                            interpolation=cv2.INTER_LINEAR), 0, 1) * 255)
+        colour = GROUP_COLOURS[GROUP_NAMES.index(g["name"])]
+        layers.append(np.dstack([np.broadcast_to(np.array(colour, np.uint8), (h, w, 3)), alpha]))
+    return {"background": photo, "layers": layers, "composite": photo}
+
+
+def group_controls(groups: list[dict]) -> list:
+    """The four groups' (type, direction, speed) controls for ``groups`` (the rest at their defaults)."""
+    values = []
+    for k in range(MAX_REGIONS):
+        g = next((g for g in groups if g["name"] == GROUP_NAMES[k]), None)
+        values += ([g["type"], g["direction_deg"] % 360.0, g["speed"]] if g else
+                   ["flow", 0.0, MotionRegionSpec.model_fields["speed"].default])
+    return values

@@ -118,28 +118,40 @@ def test_strokes_bend_the_flow():
 
 # ---------------------------------------------------------------------------------------- the renderer
 
-def test_texture_hook_keeps_identity_and_occlusion():
+def test_regions_move_inside_the_renderers_resample():
+    """Through the camera's own resample (one remap per layer), a flowing region shows what the photo's own
+    animation shows, and everything the region cannot reach is the camera-only frame, bit for bit."""
     from pipelines.depth import DepthMap
     from pipelines.core.photo import Photo
+    from pipelines.living.warp import MovingLayers
     from pipelines.render import parallax
     from pipelines.render.camera import CameraPath
 
     img = _texture(120, 160)
     z = np.full((120, 160), 4.0, np.float32)
-    z[40:80, 60:100] = 1.5  # a near box: its own layer
+    z[70:110, 60:100] = 1.5  # a near box below the region: its own layer
     scene = parallax.build_scene(Photo(img), DepthMap(z=z))
     assert len(scene.layers) == 2
-    moved = img.copy()
-    moved[:30] = 255 - moved[:30]  # the "animated" photo differs in the top rows only
-    poses = np.repeat(np.eye(4)[None], 2, axis=0)
-    poses[1, 0, 3] = 0.15
-    path = CameraPath(poses, 60.0, 160, 120)
-    frames = list(parallax.iter_frames(scene, path, workers=1, texture=lambda i: (moved[:30], (0, 0, 160, 30))))
-    plain = list(parallax.iter_frames(scene, path, workers=1))
-    assert np.array_equal(frames[0].image, moved)  # identity camera: the texture, exactly
-    # Below the changed rows the camera move is the same as without the texture.
-    assert np.array_equal(frames[1].image[40:], plain[1].image[40:])
-    assert not np.array_equal(frames[1].image[:25], plain[1].image[:25])
+    n = 6
+    living = animate(img, Motion((Region(_box_mask(120, 160, (0, 0, 160, 50)), "flow", 0.0, 0.6),)), n, 6)
+    still = CameraPath(np.repeat(np.eye(4)[None], n, axis=0), 60.0, 160, 120)
+    frames = [f.image for f in parallax.iter_frames(scene, still, workers=1, moving=MovingLayers(living, scene))]
+    for i in (1, 3, 5):
+        inner = np.abs(frames[i][12:36, 24:136].astype(int) - living.frame(i)[12:36, 24:136]).mean()
+        step = np.abs(living.frame(i + 1 if i < n - 1 else 0).astype(int) - living.frame(i))[12:36, 24:136].mean()
+        # The same motion, to a fraction of one frame's step (the offsets are interpolated between the grid's
+        # nodes, and the region's edge is held still a node spacing further in).
+        assert inner < 0.35 * step
+        assert np.abs(frames[i][:40].astype(int) - img[:40]).mean() > 5  # and it does move
+        assert np.array_equal(frames[i][52:], img[52:])  # the identity camera gives the photo exactly
+    poses = np.repeat(np.eye(4)[None], n, axis=0)
+    poses[:, 0, 3] = np.linspace(0.0, 0.2, n)
+    moving = CameraPath(poses, 60.0, 160, 120)
+    live = list(parallax.iter_frames(scene, moving, workers=2, moving=MovingLayers(living, scene)))
+    plain = list(parallax.iter_frames(scene, moving, workers=1))
+    for a, b in zip(live[1:], plain[1:]):
+        assert np.array_equal(a.image[60:], b.image[60:])  # the near box and the ground: as without motion
+        assert not np.array_equal(a.image[:40], b.image[:40])
 
 
 def test_still_camera_take_is_exact_outside_the_regions(tmp_path):

@@ -312,7 +312,7 @@ def test_a_loaded_recipe_fills_the_controls_and_generate_renders_the_same_take(c
         out = call(client, photo_file, seed=9, takes=2, prompt=prompt, vary=vary, aspect="9:16", long_side=96)
         name = out[7][take - 1]["video"]
         recipe = max(Path(tmp_path_factory.getbasetemp()).rglob(name + ".json"), key=lambda p: p.stat().st_mtime)
-        values = client.predict(handle_file(str(recipe)), api_name="/load_recipe")
+        values = client.predict([handle_file(str(recipe))], None, api_name="/load_recipe")
         prompt_box, preset, strength, seed, random_seed, num_takes, vary_box, duration, fps, aspect, side = values[:11]
         expected_seed = 9 + take - 1 if vary == "seed" else 9
         assert (seed, random_seed, num_takes, vary_box, aspect, side) == (expected_seed, False, 1, "seed", "9:16", 96)
@@ -330,5 +330,5 @@ def test_loading_a_bad_recipe_is_a_clear_error_and_the_server_keeps_serving(clie
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": 99}')
     with pytest.raises(Exception, match="format 99"):
-        client.predict(handle_file(str(bad)), api_name="/load_recipe")
+        client.predict([handle_file(str(bad))], None, api_name="/load_recipe")
     assert decode(call(client, photo_file, takes=1)[0]).shape[0] == 4

@@ -52,6 +52,37 @@ def test_brush_moves_only_the_painted_group(client, files):
     assert "group 1" in out[6] and out[7][0]["motion"]["regions"][0]["type"] == "sway"
 
 
+def test_a_loaded_recipe_paints_its_groups_back_and_generate_replays_the_take(client, files, tmp_path_factory):
+    from pathlib import Path
+
+    from gradio_client import handle_file
+
+    photo, layer = files
+    brush = {"background": handle_file(str(photo)), "layers": [handle_file(str(layer))], "composite": None}
+    out = _generate(client, photo, brush, type_1="ripple")
+    name = out[7][0]["video"]
+    recipe = max(Path(tmp_path_factory.getbasetemp()).rglob(name + ".json"), key=lambda p: p.stat().st_mtime)
+    masks = sorted(recipe.parent.glob(name + ".motion-*.png"))
+    assert len(masks) == 1
+    values = client.predict([handle_file(str(recipe)), handle_file(str(masks[0]))], handle_file(str(photo)),
+                            api_name="/load_recipe")
+    status, editor, controls = values[13], values[14], values[15:27]
+    assert "motion groups are back in the brush: group 1 ripple" in status
+    painted = np.asarray(Image.open(editor["layers"][0]["path"] if isinstance(editor["layers"][0], dict)
+                                    else editor["layers"][0]))
+    assert painted.shape[:2] == (128, 128)
+    assert painted[:, 70:, 3].min() == 255 and painted[:, :60, 3].max() == 0  # the right half, as painted
+    assert list(controls[:3]) == ["ripple", 0.0, 1.0]
+    again = client.predict(handle_file(str(photo)), *values[:13], {"background": handle_file(str(photo)),
+                           "layers": [handle_file(editor["layers"][0]["path"] if isinstance(editor["layers"][0], dict)
+                                                  else editor["layers"][0])], "composite": None},
+                           *controls, api_name="/generate")
+    assert np.array_equal(decode(again[0]), decode(out[0]))  # the same take again
+    # The recipe alone: its mask is found among this studio's takes (by name and recorded sha256).
+    values = client.predict([handle_file(str(recipe))], None, api_name="/load_recipe")
+    assert list(values[15:18]) == ["ripple", 0.0, 1.0] and "back in the brush" in values[13] and values[14] is None
+
+
 def test_bad_brush_is_a_clear_error_and_the_server_keeps_serving(client, files):
     from gradio_client import handle_file
 
