@@ -1,0 +1,78 @@
+"""Quality encodes of the studio's takes.
+
+The studio shows each parallax take in the fast preview encode. A take that is kept, finished or downloaded is
+encoded again at quality from the same frames: rendered again from its recipe with the photo, depth and scene
+still in memory (the renderer is deterministic, so the frames are byte-identical), and the file and its recipe
+are replaced in place. Once a click's takes are all shown, a background thread does this for them one at a
+time while no click is rendering, so Keep usually finds the quality file ready.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Callable, Optional
+
+from pipelines.core import recipe as recipes
+
+#: How long the background thread waits between checks while a click renders (s).
+IDLE_POLL_SECONDS = 0.1
+
+
+class QualityEncodes:
+    """Encodes takes at quality, on demand (:meth:`ensure`) and in the background (:meth:`later`).
+
+    render: ``render(video, recipe) -> bool`` renders the take of ``recipe`` to ``video`` at quality; False
+        when it cannot (the photo has left memory). busy: True while a click renders (the background thread
+        waits for it).
+    """
+
+    def __init__(self, render: Callable[[Path, recipes.Recipe], bool], busy: Callable[[], bool]):
+        self._render, self._busy = render, busy
+        self._locks: dict[Path, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: Optional[threading.Thread] = None
+
+    def _lock(self, video: Path) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(video, threading.Lock())
+
+    def ensure(self, video: str | Path) -> bool:
+        """Make ``video`` the quality encode, now (at once when it already is). True when it is; False when the
+        take can no longer be rendered here (the preview stays, and its recipe says so)."""
+        video = Path(video).resolve()
+        with self._lock(video):
+            rec = recipes.load(str(video) + ".json")
+            if rec.encode in (None, "quality"):
+                return True
+            return self._render(video, rec)
+
+    def later(self, videos: list[str | Path]) -> None:
+        """Encode ``videos`` at quality in the background, one at a time, while no click renders."""
+        for v in videos:
+            self._queue.put(Path(v).resolve())
+        with self._guard:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="studio-quality", daemon=True)
+                self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                video = self._queue.get(timeout=5.0)
+            except queue.Empty:
+                return
+            while self._busy():
+                threading.Event().wait(IDLE_POLL_SECONDS)
+            try:
+                if video.is_file():
+                    self.ensure(video)
+            except Exception:  # noqa: BLE001 - Keep tries again and reports the error to the user
+                logging.getLogger(__name__).warning("background quality encode of %s failed", video.name,
+                                                    exc_info=True)
+
+    def pending(self) -> int:
+        """Takes waiting for their background encode."""
+        return self._queue.qsize()
