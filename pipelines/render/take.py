@@ -27,6 +27,7 @@ from pipelines.core.schema import GenerativeSettings, RenderSettings, as_model
 from pipelines.depth import DepthMap
 from pipelines.render import camera, parallax
 from pipelines.render.camera import CameraPath
+from pipelines.render.video import ENCODES
 
 if TYPE_CHECKING:
     from pipelines.generative.engine import GenerationResult
@@ -165,9 +166,12 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
         size); they move in the photo's own layer, so they combine with any camera move. A still camera
         makes the take a closed loop (a cinemagraph).
     cancel: stops a redraw at its next step (the take is then the parallax draft).
-    encode: the video's x264 setting, "quality" or "preview" (see :data:`pipelines.render.video.ENCODES`);
-        recorded in the recipe. segments: a folder that also receives the video as short MPEG-TS segments
-        while it encodes, to watch it while it renders (:func:`pipelines.render.video.write_video`).
+    encode: the video's x264 setting, "quality" or "preview" (faster; see :data:`pipelines.render.video.ENCODES`);
+        the frames are the same either way, and the recipe records which one the file has. Loops are coded
+        with the quality preset (the seam's bitrate ramp flickers under the preview one).
+    segments: a folder that also receives the video as short MPEG-TS segments while it encodes, to watch it
+        while it renders (:func:`pipelines.render.video.write_video`); the file is then recorded as a preview
+        (its keyframes every half second are not the quality file's).
 
     Writes ``<video>.json`` (the :class:`Recipe`) and ``<video>.depth.png`` (frame 0's depth, 16-bit,
     white = near, which finishing's subject crop centres on) beside the video, and the motion's masks
@@ -175,6 +179,8 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
     """
     if video is None and frames_dir is None:
         raise InputError("nothing to write: give a video file (-o take.mp4) and/or a frames folder")
+    if encode not in ENCODES:
+        raise InputError(f"encode must be one of {', '.join(ENCODES)}, got {encode!r}")
     if redraw is not None and video is None:
         raise InputError(f"the {redraw.gen.engine} engine writes a video: give -o take.mp4")
     settings = as_model(RenderSettings, settings)  # a dict of fields is checked like the CLI's options
@@ -198,11 +204,13 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
         frames = _write_pngs(frames, Path(frames_dir))
 
     # 5. Encode
-    if video is not None:
-        from pipelines.render.video import write_video
+    from pipelines.render.video import write_video
 
+    preset = "quality" if path.loop else encode
+    encode = "preview" if segments is not None else preset
+    if video is not None:
         video = write_video(frames, video, settings.fps, loop_frames=path.num_frames if path.loop else None,
-                            encode=encode, segments=segments)
+                            encode=preset, segments=segments)
     else:
         for _ in frames:
             pass

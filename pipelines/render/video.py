@@ -107,7 +107,8 @@ def stream_outputs(params: list[str], video: Path, folder: Path, fps: float) -> 
     folder.mkdir(parents=True, exist_ok=True)
     gop = max(1, round(SEGMENT_SECONDS * fps))
     params = [p for p in params if p not in ("-movflags", "+faststart")]  # a muxer option: goes to the mp4 below
-    params += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", "-map", "0:v", "-f", "tee"]
+    # No B-frames: the first frame is not held back (its segment closes sooner) and timestamps start at 0
+    params += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", "-bf", "0", "-map", "0:v", "-f", "tee"]
     mp4 = f"[f=mp4:movflags=+faststart]{video}"
     # Cut at each keyframe: half a frame short of the GOP, since B-frame delay shifts the timestamps a little
     ts = (f"[f=segment:segment_time={(gop - 0.5) / fps:.6f}:segment_format=mpegts:segment_list_type=csv:"
