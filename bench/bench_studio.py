@@ -14,6 +14,7 @@ Twice per server: a photo the studio has not seen (depth included), then the sam
 cached). The app is warmed up first, as ``python app.py`` does.
 
     .venv/bin/python bench/bench_studio.py [--runs 3] [--baseline /tmp/prev] [--stub-depth]
+    .venv/bin/python bench/bench_studio.py --clients 4 [--baseline /tmp/prev]   # 4 users click at once
     .venv/bin/python bench/bench_studio.py --encodes      # preview vs quality encode: CPU, PSNR, SSIM, size
 
 --stub-depth replaces depth estimation by a gradient.
@@ -90,6 +91,33 @@ def child(run: int, stub: bool, folder: Path) -> dict:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
+    demo, url = serve(folder, stub)
+    photo = folder / f"photo-{run}.jpg"
+    Image.fromarray(photo_pixels(run)).save(photo, quality=92)
+    result = {"load": os.getloadavg()[0]}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            for case in ("new photo", "depth cached"):
+                page.goto(url, wait_until="load")
+                page.wait_for_function("() => document.querySelector('#estimate')?.innerText.includes('Estimated')",
+                                       timeout=60_000)
+                box = page.locator("#takes input[type=number]")
+                box.fill(str(TAKES))
+                box.press("Enter")
+                shot = folder / f"live-{run}-{case.replace(' ', '-')}.png"
+                result[case] = click_and_time(page, photo, shot)
+            page.screenshot(path=str(folder / f"done-{run}.png"), full_page=True)
+            browser.close()
+    finally:
+        demo.close()
+    return result
+
+
+def serve(folder: Path, stub: bool):
+    """The real app of the tree on PYTHONPATH on a free port, warmed up; (demo, url)."""
     from pipelines.studio import facade as st
     from pipelines.ui import blocks as app
 
@@ -110,28 +138,39 @@ def child(run: int, stub: bool, folder: Path) -> dict:
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                 **app.launch_kwargs())
-    photo = folder / f"photo-{run}.jpg"
-    Image.fromarray(photo_pixels(run)).save(photo, quality=92)
-    result = {"load": os.getloadavg()[0]}
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+def clients_child(run: int, clients: int, stub: bool, folder: Path) -> dict:
+    """``clients`` API sessions click Generate at once (2 takes of 4 s at 960x540, each its own new photo);
+    the seconds each waited for its last take."""
+    import threading
+
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    demo, url = serve(folder, stub)
+    times: list[float] = []
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            for case in ("new photo", "depth cached"):
-                page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
-                page.wait_for_function("() => document.querySelector('#estimate')?.innerText.includes('Estimated')",
-                                       timeout=60_000)
-                box = page.locator("#takes input[type=number]")
-                box.fill(str(TAKES))
-                box.press("Enter")
-                shot = folder / f"live-{run}-{case.replace(' ', '-')}.png"
-                result[case] = click_and_time(page, photo, shot)
-            page.screenshot(path=str(folder / f"done-{run}.png"), full_page=True)
-            browser.close()
+        def one(k: int) -> None:
+            photo = folder / f"photo-{run}-{k}.jpg"
+            Image.fromarray(photo_pixels(100 * run + k)).save(photo, quality=92)
+            client = Client(url, verbose=False)
+            t0 = time.perf_counter()
+            client.predict(handle_file(str(photo)), "slow push in", "from the prompt", 0.5, k, False, 2, "seed", 4.0,
+                           30, "16:9", 960, api_name="/generate")
+            times.append(time.perf_counter() - t0)
+
+        threads = [threading.Thread(target=one, args=(k,)) for k in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     finally:
         demo.close()
-    return result
+    if len(times) != clients:
+        raise RuntimeError(f"only {len(times)} of {clients} clients were served")
+    return {"load": os.getloadavg()[0], "slowest": max(times), "median": statistics.median(times)}
 
 
 def encodes(runs: int) -> None:
@@ -176,6 +215,7 @@ def main() -> None:
     ap.add_argument("--baseline", help="another checkout (e.g. a `git worktree add` of the previous commit)")
     ap.add_argument("--stub-depth", action="store_true")
     ap.add_argument("--encodes", action="store_true", help="compare the preview and quality encodes")
+    ap.add_argument("--clients", type=int, default=0, help="this many API clients click at once")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.encodes:
@@ -183,7 +223,10 @@ def main() -> None:
         encodes(args.runs)
         return
     if args.child is not None:
-        print(json.dumps(child(args.child, args.stub_depth, Path(tempfile.mkdtemp(prefix="bench-studio-")))))
+        folder = Path(tempfile.mkdtemp(prefix="bench-studio-"))
+        got = clients_child(args.child, args.clients, args.stub_depth, folder) if args.clients else \
+            child(args.child, args.stub_depth, folder)
+        print(json.dumps(got))
         return
 
     here = str(Path(__file__).resolve().parents[1])
@@ -192,17 +235,28 @@ def main() -> None:
     for run in range(args.runs):
         for label, tree in trees.items():  # interleaved: both trees see the same load
             env = {**os.environ, "PYTHONPATH": tree}
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(run)] + \
-                (["--stub-depth"] if args.stub_depth else [])
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(run), "--clients", str(args.clients)] \
+                + (["--stub-depth"] if args.stub_depth else [])
             out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree, timeout=900)
             if out.returncode:
                 sys.exit(f"{label} run {run} failed:\n{out.stderr[-3000:]}")
             got[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
             r = got[label][-1]
+            if args.clients:
+                print(f"  {label} run {run + 1} (load {r['load']:.1f}): slowest click {r['slowest']:.2f} s, "
+                      f"median {r['median']:.2f} s", flush=True)
+                continue
             print(f"  {label} run {run + 1} (load {r['load']:.1f}): "
                   + "; ".join(f"{case}: " + ", ".join(f"{m} {r[case][m]:.2f}" for m in MEASURES)
                               for case in ("new photo", "depth cached")), flush=True)
 
+    if args.clients:
+        print(f"\n{args.clients} clients at once, 2 takes of 4 s at 960x540 each: seconds, median of {args.runs}")
+        print("| measure | " + " | ".join(trees) + " |\n|---|" + "---|" * len(trees))
+        for m in ("slowest", "median"):
+            print(f"| {m} click | " + " | ".join(f"{statistics.median(r[m] for r in got[k]):.2f}" for k in trees)
+                  + " |")
+        return
     print(f"\n{TAKES} takes of 4 s at 960x540, 30 fps: seconds from the click, median of {args.runs} "
           f"(cpu cores: {os.cpu_count()}, load average now {os.getloadavg()[0]:.2f})")
     print("| case | measure | " + " | ".join(trees) + " |\n|---|---|" + "---|" * len(trees))

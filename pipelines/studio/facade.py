@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import tempfile
 import threading
@@ -34,9 +35,9 @@ from pipelines.render.framing import crop_box, output_size, pixel_box
 from pipelines.render.take import depth_sha256
 from pipelines.studio import prompt as prompts
 from pipelines.studio.outputs import OutputFolders
-from pipelines.studio.live import Segment, Segments, run_beside
+from pipelines.studio.live import Segment, Segments, run_beside, run_overlapped
 from pipelines.studio.photos import Fitted, PhotoCache, Prepared, depth_preview
-from pipelines.studio.quality import QualityEncodes
+from pipelines.studio.quality import QualityEncodes, render_again
 from pipelines.studio.stages import PARALLAX, Stages
 from pipelines.studio.takes import RenderRate, estimate_seconds, random_seed, take_label, take_settings
 
@@ -115,7 +116,7 @@ class Studio:
         self.rate = RenderRate()
         self._rendering = 0  # clicks rendering now: background quality encodes wait for them
         self._count = threading.Lock()
-        self.quality = QualityEncodes(self._render_quality, lambda: self._rendering > 0)
+        self.quality = QualityEncodes(render_again(self.photos, stages.take), lambda: self._rendering > 0)
 
     # -- 1. the photo, once ------------------------------------------------------------------------------
     def load(self, src: photo_io.PhotoLike | None) -> photo_io.Photo:
@@ -250,11 +251,13 @@ class Studio:
             stop = threading.Event()  # the caller went away: no further take starts
 
             def work(emit) -> None:
-                for i, s in enumerate(settings):
-                    if stop.is_set() or (cancel is not None and cancel.is_set()):
-                        return
-                    emit(self._render_one(fitted, prepared, source, s, gen, i, len(settings), out_dir, say, cancel,
-                                          motion, segments=live_dir if i == 0 else None))
+                t_work = time.perf_counter()
+                jobs = [functools.partial(self._render_one, fitted, prepared, source, s, gen, i, len(settings), out_dir,
+                                          say, cancel, motion, segments=live_dir if i == 0 else None)
+                        for i, s in enumerate(settings)]
+                ran = run_overlapped(jobs, emit, lambda: stop.is_set() or (cancel is not None and cancel.is_set()))
+                if gen is None and ran:  # the takes overlap, so they are timed together
+                    self.rate.learn(time.perf_counter() - t_work, settings[0], takes=ran)
 
             # The takes render in a worker thread, so that the first one's segments can be handed out meanwhile
             segments = Segments(live_dir) if live_dir is not None else None
@@ -334,12 +337,16 @@ class Studio:
 
     def _render_one(self, fitted: Fitted, prepared: Prepared, source: Source, s: RenderSettings,
                     gen: Optional[GenerativeSettings], i: int, n: int, out_dir: Path, say: Progress,
-                    cancel: Optional[threading.Event], motion: Any = None,
-                    segments: Optional[Path] = None) -> TakeResult:
+                    cancel: Optional[threading.Event], motion: Any = None, segments: Optional[Path] = None,
+                    rendered: Optional[threading.Event] = None) -> TakeResult:
+        """Render take ``i`` of ``n``; ``rendered`` is set once its frames are all rendered (a parallax take:
+        only the encoder's tail and the files beside the video are left)."""
         lo, hi = 0.1 + 0.9 * i / n, 0.1 + 0.9 * (i + 1) / n
 
         def take_progress(frac: float, msg: str = "") -> None:
             frac = min(1.0, max(0.0, float(frac)))
+            if frac >= 1.0 and rendered is not None and gen is None:
+                rendered.set()
             # Frames stream into the encoder; after the last one only the encoder's tail is left.
             say(lo + (hi - lo) * frac, f"Take {i + 1}/{n}: {'encoding' if frac >= 1.0 else msg or 'rendering'}")
 
@@ -352,15 +359,12 @@ class Studio:
             from pipelines.generative.redraw import Redraw
 
             redraw = Redraw(gen, self.stages.pipeline(gen.engine) if self.stages.pipeline is not None else None)
-        t_take = time.perf_counter()
         # Parallax takes get the fast preview encode (keeping one encodes it again at quality); a generative take
         # cannot be rendered again cheaply, and its encode is a sliver of its time, so it is coded at quality.
         extra = dict(encode="preview", segments=segments) if gen is None else {}
         take = self.stages.take(fitted.photo, fitted.depth, s, video=out_dir / name, scene=fitted.scene,
                                 redraw=redraw, source=source, motion=motion, progress=take_progress, cancel=cancel,
                                 **extra)
-        if gen is None:
-            self.rate.learn(time.perf_counter() - t_take, s)
         label = take_label(i, s)
         if gen is not None:
             ran = take.recipe.engine
@@ -386,22 +390,6 @@ class Studio:
         path = self.outputs.keep(video)
         self.quality.ensure(path)
         return path
-
-    def _render_quality(self, video: Path, rec) -> bool:
-        """Render the take of ``rec`` again to ``video`` at quality (the same frames: same photo, depth, scene
-        and settings), replacing the preview and its recipe. False when the photo has left memory."""
-        s = rec.settings
-        fitted = self.photos.fitted_by_key(rec.source.photo_sha256, (s.width, s.height))
-        if fitted is None:
-            return False
-        motion = None
-        if rec.motion is not None:  # a living photo: its masks are beside the take, checked by hash
-            from pipelines.living import load_motion
-
-            motion = load_motion(rec.motion, fitted.photo.size, base_dir=video.parent)
-        self.stages.take(fitted.photo, fitted.depth, s, video=video, scene=fitted.scene, source=rec.source,
-                         motion=motion, encode="quality")
-        return True
 
     def finish(self, video: str | os.PathLike, settings: Optional[FinishSettings] = None,
                progress: Optional[Progress] = None, **values: Any) -> FinishResult:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 #: How often the caller looks for a closed segment while a take renders (s).
 POLL_SECONDS = 0.03
@@ -87,3 +88,27 @@ def run_beside(work: Callable[[Callable[[Any], None]], None]) -> Iterator[tuple[
         if kind == "done":
             return
         yield kind, value
+
+
+def run_overlapped(jobs: Sequence[Callable[..., Any]], emit: Callable[[Any], None], stopped: Callable[[], bool]) -> int:
+    """Run ``jobs`` in order, each called as ``job(rendered=event)``, and ``emit`` their results in order; returns
+    how many started. Each job starts once the one before has set its event (its frames are rendered: only its
+    encoder's tail and the files beside its video are left) or has finished, so two overlap at most and the
+    first has the cores to itself until then. No job starts once ``stopped()``; an error is raised after the
+    jobs already running have finished."""
+    futures, handed = [], 0
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="studio-take") as pool:
+        for job in jobs:
+            if stopped():
+                break
+            rendered = threading.Event()
+            # each in a copy of this thread's context variables (a Context is entered by one thread at a time)
+            futures.append(pool.submit(contextvars.copy_context().run, job, rendered=rendered))
+            while not rendered.wait(POLL_SECONDS) and not futures[-1].done():
+                pass
+            while handed < len(futures) and futures[handed].done():
+                emit(futures[handed].result())
+                handed += 1
+        for future in futures[handed:]:
+            emit(future.result())
+    return len(futures)

@@ -76,3 +76,25 @@ class QualityEncodes:
     def pending(self) -> int:
         """Takes waiting for their background encode."""
         return self._queue.qsize()
+
+
+def render_again(photos, take: Callable) -> Callable[[Path, recipes.Recipe], bool]:
+    """``render(video, recipe)`` for :class:`QualityEncodes`: the take of ``recipe`` rendered again to ``video`` at
+    quality through the take pipeline ``take``, from the photo, depth and scene in ``photos`` (a PhotoCache): the
+    same frames. It replaces the preview and its recipe, and is False when the photo has left memory."""
+
+    def render(video: Path, rec: recipes.Recipe) -> bool:
+        s = rec.settings
+        fitted = photos.fitted_by_key(rec.source.photo_sha256, (s.width, s.height))
+        if fitted is None:
+            return False
+        motion = None
+        if rec.motion is not None:  # a living photo: its masks are beside the take, checked by hash
+            from pipelines.living import load_motion
+
+            motion = load_motion(rec.motion, fitted.photo.size, base_dir=video.parent)
+        take(fitted.photo, fitted.depth, s, video=video, scene=fitted.scene, source=rec.source, motion=motion,
+             encode="quality")
+        return True
+
+    return render
