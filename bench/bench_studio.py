@@ -173,10 +173,34 @@ def clients_child(run: int, clients: int, stub: bool, folder: Path) -> dict:
     return {"load": os.getloadavg()[0], "slowest": max(times), "median": statistics.median(times)}
 
 
-def encodes(runs: int) -> None:
-    """Preview against quality encode of the same frames: x264 CPU per frame, PSNR/SSIM, size."""
+def _child_cpu(fn) -> float:
+    """CPU seconds the child processes (ffmpeg) used while ``fn()`` ran."""
     import resource
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    fn()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def _x264_yuv(frames: np.ndarray, preset: str, out: Path) -> None:
+    """x264 alone: the frames handed to ffmpeg as yuv420p (converted here, no swscale in ffmpeg)."""
+    import cv2
+    import imageio_ffmpeg
+
+    from pipelines.render.video import CODECS
+
+    h, w = frames.shape[1:3]
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s",
+           f"{w}x{h}", "-r", "30", "-i", "-"] + CODECS[".mp4"] + ["-preset", preset, "-threads", "2", str(out)]
+    yuv = b"".join(cv2.cvtColor(f, cv2.COLOR_RGB2YUV_I420).tobytes() for f in frames)
+    subprocess.run(cmd, input=yuv, check=True)
+
+
+def encodes(runs: int) -> None:
+    """Preview against quality encode of the same frames: ffmpeg CPU per frame (rgb24 in, as write_video pipes
+    today, and yuv420p in: x264 alone), PSNR/SSIM against the lossless frames, size; and the renderer's CPU
+    per frame, for the encoder's share."""
     from skimage import data
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -184,7 +208,7 @@ def encodes(runs: int) -> None:
     from pipelines.core.schema import RenderSettings
     from pipelines.depth import estimate
     from pipelines.render import camera, framing, parallax
-    from pipelines.render.video import read_video, write_video
+    from pipelines.render.video import ENCODES, read_video, write_video
 
     for name in ("astronaut", "coffee"):
         photo = Photo(getattr(data, name)())
@@ -192,21 +216,29 @@ def encodes(runs: int) -> None:
         photo, depth = framing.fit(photo, estimate(photo, estimator="auto"), size)
         s = RenderSettings(preset="dolly-in", width=size[0], height=size[1], duration=4.0, fps=30)
         path = camera.preset_path(s.preset, depth, s)
-        frames = np.stack([f.image for f in parallax.iter_frames(parallax.build_scene(photo, depth), path)])
-        for encode in ("quality", "preview"):
-            cpu, sizes = [], []
+        scene = parallax.build_scene(photo, depth)
+        t0 = time.process_time()
+        frames = np.stack([f.image for f in parallax.iter_frames(scene, path)])
+        print(f"| {name} | renderer alone | - | {(time.process_time() - t0) / len(frames) * 1e3:.1f} | | | |")
+        variants = [(e, "rgb24", {"encode": e}) for e in ENCODES] + [("preview", "rgb24, streamed", "stream")] + \
+            [(e, "yuv420p (x264 alone)", "yuv") for e in ENCODES]
+        for encode, feed, how in variants:
+            cpu = []
             for _ in range(runs):
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                out = write_video(iter(frames), Path(tempfile.mkdtemp()) / "t.mp4", 30, encode=encode)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / len(frames))
-                sizes.append(out.stat().st_size)
+                out = Path(tempfile.mkdtemp()) / "t.mp4"
+                if how == "yuv":
+                    cpu.append(_child_cpu(lambda: _x264_yuv(frames, ENCODES[encode], out)))
+                elif how == "stream":
+                    cpu.append(_child_cpu(lambda: write_video(iter(frames), out, 30, encode="preview",
+                                                              segments=out.parent / "live")))
+                else:
+                    cpu.append(_child_cpu(lambda: write_video(iter(frames), out, 30, **how)))
             dec, _ = read_video(out)
             idx = range(0, len(frames), 10)
             psnr = statistics.mean(peak_signal_noise_ratio(frames[i], dec[i]) for i in idx)
             ssim = statistics.mean(structural_similarity(frames[i], dec[i], channel_axis=2) for i in idx)
-            print(f"| {name} | {encode} | {statistics.median(cpu) * 1e3:.1f} | {psnr:.2f} | {ssim:.4f} | "
-                  f"{sizes[-1] / 1e3:.0f} |")
+            print(f"| {name} | {encode} ({ENCODES[encode]}) | {feed} | {statistics.median(cpu) / len(frames) * 1e3:.1f}"
+                  f" | {psnr:.2f} | {ssim:.4f} | {out.stat().st_size / 1e3:.0f} |", flush=True)
 
 
 def main() -> None:
@@ -219,7 +251,7 @@ def main() -> None:
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.encodes:
-        print("| photo | encode | ffmpeg CPU ms/frame | PSNR dB | SSIM | KB |\n|---|---|---|---|---|---|")
+        print("| photo | encode | frames in | CPU ms/frame | PSNR dB | SSIM | KB |\n|---|---|---|---|---|---|---|")
         encodes(args.runs)
         return
     if args.child is not None:

@@ -14,11 +14,13 @@ from pipelines.core.errors import InputError
 CODECS = {".mp4": ["-c:v", "libx264", "-crf", "18", "-movflags", "+faststart"],
           ".webm": ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "realtime", "-cpu-used", "8"]}
 
-#: x264 presets of the two MP4 encodes, at the same CRF. "quality": the CLI's takes, and a studio take once it
-#: is kept or finished (encoded again from the same frames). "preview": the studio's takes while the user
-#: waits. ``bench/bench_studio.py --encodes`` prints both encodes' CPU per frame and PSNR/SSIM against the
-#: lossless frames.
-ENCODES = {"quality": "veryfast", "preview": "superfast"}
+#: x264 presets of the two MP4 encodes, at the same CRF. "quality": the CLI's takes, a studio take once it is
+#: kept or finished. "preview": a take streamed while it renders (:func:`stream_outputs` makes it a preview:
+#: a keyframe every segment and no B-frames, 2-3 times the bytes; a kept one is encoded again at quality from
+#: the same frames). The preview keeps the quality preset: at 960x540, superfast saves about 1 ms of x264 CPU
+#: per frame (of 6-8 ms, against 20-50 ms for the renderer) for 3-5 times the bytes, and ultrafast 3 ms for
+#: 9 times the bytes and no deblocking (``bench/bench_studio.py --encodes`` prints CPU, PSNR, SSIM, size).
+ENCODES = {"quality": "veryfast", "preview": "veryfast"}
 #: Length of a streamed segment (s): the first shows after this much video is encoded.
 SEGMENT_SECONDS = 0.5
 

@@ -196,11 +196,9 @@ class Studio:
             ``living.motion_from_regions``). None: the actions in the prompt ("clouds drift") move the
             regions found for them; the notices say what moves and what must be painted.
         stream: also yield a result for each segment of the first take as its encoder closes it (``live``, a
-            short MPEG-TS file), so it can be watched while it renders.
-
-        Parallax takes are written in the fast preview encode (their recipes say so); :meth:`keep` and
-        :meth:`finish` encode a take again at quality from the same frames, and once the click is done a
-        background thread starts on that for its takes.
+            short MPEG-TS file), so it can be watched while it renders. That take is then a preview encode (its
+            recipe says so): :meth:`keep` and :meth:`finish` encode it again at quality from the same frames,
+            and once the click is done a background thread starts on that.
         """
         t0 = time.perf_counter()
         say = progress or (lambda frac, msg: None)
@@ -359,9 +357,8 @@ class Studio:
             from pipelines.generative.redraw import Redraw
 
             redraw = Redraw(gen, self.stages.pipeline(gen.engine) if self.stages.pipeline is not None else None)
-        # Parallax takes get the fast preview encode (keeping one encodes it again at quality); a generative take
-        # cannot be rendered again cheaply, and its encode is a sliver of its time, so it is coded at quality.
-        extra = dict(encode="preview", segments=segments) if gen is None else {}
+        # A streamed take is a preview encode (keeping it encodes it again at quality, from the same frames)
+        extra = dict(encode="preview", segments=segments) if segments is not None else {}
         take = self.stages.take(fitted.photo, fitted.depth, s, video=out_dir / name, scene=fitted.scene,
                                 redraw=redraw, source=source, motion=motion, progress=take_progress, cancel=cancel,
                                 **extra)

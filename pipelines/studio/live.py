@@ -104,11 +104,12 @@ def run_overlapped(jobs: Sequence[Callable[..., Any]], emit: Callable[[Any], Non
             rendered = threading.Event()
             # each in a copy of this thread's context variables (a Context is entered by one thread at a time)
             futures.append(pool.submit(contextvars.copy_context().run, job, rendered=rendered))
-            while not rendered.wait(POLL_SECONDS) and not futures[-1].done():
-                pass
-            while handed < len(futures) and futures[handed].done():
-                emit(futures[handed].result())
-                handed += 1
+            while True:  # hand out the takes that are done (in order) while this one renders its frames
+                while handed < len(futures) and futures[handed].done():
+                    emit(futures[handed].result())
+                    handed += 1
+                if handed == len(futures) or rendered.wait(POLL_SECONDS):
+                    break
         for future in futures[handed:]:
             emit(future.result())
     return len(futures)

@@ -1,10 +1,10 @@
 """Quality encodes of the studio's takes.
 
-The studio shows each parallax take in the fast preview encode. A take that is kept, finished or downloaded is
-encoded again at quality from the same frames: rendered again from its recipe with the photo, depth and scene
-still in memory (the renderer is deterministic, so the frames are byte-identical), and the file and its recipe
-are replaced in place. Once a click's takes are all shown, a background thread does this for them one at a
-time while no click is rendering, so Keep usually finds the quality file ready.
+A take the studio streamed while it rendered is a preview encode (cut for streaming). A preview that is kept or
+finished is encoded again at quality from the same frames: rendered again from its recipe with the photo, depth
+and scene still in memory (the renderer is deterministic, so the frames are byte-identical), and the file and
+its recipe are replaced in place. Once a click's takes are all shown, a background thread does this for its
+previews one at a time while no click is rendering, so Keep usually finds the quality file ready.
 """
 from __future__ import annotations
 

@@ -32,6 +32,25 @@ def test_takes_overlap_by_their_tails_and_come_out_in_order():
     assert [entry[1] for entry in log] == [0, 1, 2] and max(entry[2] for entry in log) == 2
 
 
+def test_a_finished_take_comes_out_while_the_next_one_still_renders():
+    times = {}
+
+    def quick(rendered):
+        rendered.set()
+        time.sleep(0.05)
+        return "first"
+
+    def slow(rendered):
+        time.sleep(0.6)
+        times["second rendered"] = time.perf_counter()
+        rendered.set()
+        return "second"
+
+    out = []
+    run_overlapped([quick, slow], lambda x: (out.append(x), times.setdefault(x, time.perf_counter())), lambda: False)
+    assert out == ["first", "second"] and times["first"] < times["second rendered"] - 0.3
+
+
 def test_no_take_starts_once_stopped_and_errors_reach_the_caller():
     stop = threading.Event()
 

@@ -1,6 +1,6 @@
-"""The studio's takes while they render and after: the first take streams as segments before it is whole, takes
-are preview encodes, and keeping one makes it the quality encode of the very same frames (now, or already in
-the background), while a take whose photo left memory stays the preview its recipe says it is."""
+"""The studio's takes while they render and after: the first take streams as segments before it is whole (a
+preview encode), and keeping it makes it the quality encode of the very same frames (now, or already in the
+background), while a take whose photo left memory stays the preview its recipe says it is."""
 import time
 
 import numpy as np
@@ -31,13 +31,15 @@ def test_the_first_take_streams_as_segments_before_it_is_whole(studio, astronaut
     whole = b"".join(r.live.path.read_bytes() for r in live)
     (studio.outputs.root / "all.ts").write_bytes(whole)
     assert np.array_equal(decode(studio.outputs.root / "all.ts"), decode(take1.video))  # the same encode
-    assert [t.recipe.encode for t in results[-1].takes] == ["preview", "preview"]
+    assert [t.recipe.encode for t in results[-1].takes] == ["preview", "quality"]  # only the streamed one
     assert not any(r.live for r in studio.iter_generate(photo, num_takes=1, duration=0.5, fps=8, long_side=96))
 
 
 def test_keeping_a_take_makes_it_the_quality_encode_of_the_same_frames(studio, astronaut, tmp_path):
     photo = Photo(np.ascontiguousarray(astronaut[::4, ::4]))
-    take = studio.generate(photo, prompt="orbit", seed=2, num_takes=1, duration=0.5, fps=8, long_side=96).takes[0]
+    studio.quality.later = lambda videos: None  # no background encode: Keep does it
+    take = studio.generate(photo, prompt="orbit", seed=2, num_takes=1, duration=0.5, fps=8, long_side=96,
+                           stream=True).takes[0]
     assert take.recipe.encode == "preview"
     s = take.settings
     fitted = studio.photos.fitted_by_key(take.recipe.source.photo_sha256, (s.width, s.height))
@@ -53,7 +55,8 @@ def test_keeping_a_take_makes_it_the_quality_encode_of_the_same_frames(studio, a
 
 def test_the_quality_encodes_start_in_the_background_once_the_click_is_done(studio, astronaut):
     photo = Photo(np.ascontiguousarray(astronaut[::4, ::4]))
-    made = studio.generate(photo, prompt="orbit", seed=2, num_takes=2, duration=0.5, fps=8, long_side=96).takes
+    made = studio.generate(photo, prompt="orbit", seed=2, num_takes=2, duration=0.5, fps=8, long_side=96,
+                           stream=True).takes
     deadline = time.time() + 60
     while time.time() < deadline and any(recipes.load(str(t.video) + ".json").encode != "quality" for t in made):
         time.sleep(0.05)
@@ -64,7 +67,8 @@ def test_keeping_a_take_whose_photo_left_memory_keeps_the_preview(tmp_path, astr
     studio = st.Studio(output_root=tmp_path / "out", cache_size=1, stages=st.Stages(depth=CountingDepth()))
     studio.quality.later = lambda videos: None  # no background encodes: the take stays a preview
     first = studio.generate(Photo(np.ascontiguousarray(astronaut[::4, ::4])), num_takes=1, duration=0.25, fps=8,
-                            long_side=64).takes[0]
+                            long_side=64, stream=True).takes[0]
+    assert first.recipe.encode == "preview"
     for other in (coffee, astronaut[::-1]):  # two more photos: the first one's photo and sizes leave memory
         studio.generate(Photo(np.ascontiguousarray(other[::4, ::4])), num_takes=1, duration=0.25, fps=8, long_side=64)
     assert not studio.quality.ensure(first.video)
@@ -79,8 +83,9 @@ def test_keeping_a_living_photo_take_moves_its_regions_the_same_way(studio, astr
     mask = np.zeros(pixels.shape[:2], bool)
     mask[:40] = True  # the top rows flow
     take = studio.generate(Photo(pixels), prompt="orbit", seed=2, num_takes=1, duration=0.5, fps=8, long_side=96,
-                           motion=[{"mask": mask, "type": "flow", "direction_deg": 0, "speed": 1.0}]).takes[0]
-    assert take.recipe.motion is not None
+                           motion=[{"mask": mask, "type": "flow", "direction_deg": 0, "speed": 1.0}],
+                           stream=True).takes[0]
+    assert take.recipe.motion is not None and take.recipe.encode == "preview"
     kept = studio.keep(take.video)
     assert recipes.load(str(kept) + ".json").encode == "quality"
     s = take.settings
