@@ -27,7 +27,6 @@ from pipelines.core.schema import GenerativeSettings, RenderSettings, as_model
 from pipelines.depth import DepthMap
 from pipelines.render import camera, parallax
 from pipelines.render.camera import CameraPath
-from pipelines.render.video import ENCODES
 
 if TYPE_CHECKING:
     from pipelines.generative.engine import GenerationResult
@@ -154,7 +153,7 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
                 video: str | os.PathLike | None = None, frames_dir: str | os.PathLike | None = None,
                 camera_path: CameraPath | None = None, scene: parallax.Scene | None = None,
                 redraw: Redraw | None = None, source: Source | None = None, motion: "Motion | None" = None,
-                progress: Progress = None, cancel: Optional[threading.Event] = None, encode: str = "quality",
+                progress: Progress = None, cancel: Optional[threading.Event] = None,
                 segments: str | os.PathLike | None = None) -> Take:
     """Render one take of ``photo`` to ``video`` (.mp4/.webm) and/or PNG frames in ``frames_dir``.
 
@@ -166,12 +165,9 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
         size); they move in the photo's own layer, so they combine with any camera move. A still camera
         makes the take a closed loop (a cinemagraph).
     cancel: stops a redraw at its next step (the take is then the parallax draft).
-    encode: the video's x264 setting, "quality" or "preview" (faster; see :data:`pipelines.render.video.ENCODES`);
-        the frames are the same either way, and the recipe records which one the file has. Loops are coded
-        with the quality preset (the seam's bitrate ramp flickers under the preview one).
     segments: a folder that also receives the video as short MPEG-TS segments while it encodes, to watch it
-        while it renders (:func:`pipelines.render.video.write_video`); the file is then recorded as a preview
-        (its keyframes every half second are not the quality file's).
+        while it renders; the video is then the preview encode (:data:`pipelines.render.video.ENCODES`), and
+        the recipe says so.
 
     Writes ``<video>.json`` (the :class:`Recipe`) and ``<video>.depth.png`` (frame 0's depth, 16-bit,
     white = near, which finishing's subject crop centres on) beside the video, and the motion's masks
@@ -179,8 +175,6 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
     """
     if video is None and frames_dir is None:
         raise InputError("nothing to write: give a video file (-o take.mp4) and/or a frames folder")
-    if encode not in ENCODES:
-        raise InputError(f"encode must be one of {', '.join(ENCODES)}, got {encode!r}")
     if redraw is not None and video is None:
         raise InputError(f"the {redraw.gen.engine} engine writes a video: give -o take.mp4")
     settings = as_model(RenderSettings, settings)  # a dict of fields is checked like the CLI's options
@@ -204,13 +198,12 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
         frames = _write_pngs(frames, Path(frames_dir))
 
     # 5. Encode
-    from pipelines.render.video import write_video
-
-    preset = "quality" if path.loop else encode
-    encode = "preview" if segments is not None else preset
+    encode = "preview" if segments is not None else "quality"
     if video is not None:
+        from pipelines.render.video import write_video
+
         video = write_video(frames, video, settings.fps, loop_frames=path.num_frames if path.loop else None,
-                            encode=preset, segments=segments)
+                            encode=encode, segments=segments)
     else:
         for _ in frames:
             pass

@@ -11,16 +11,16 @@ import numpy as np
 
 from pipelines.core.errors import InputError
 
-CODECS = {".mp4": ["-c:v", "libx264", "-crf", "18", "-movflags", "+faststart"],
+CODECS = {".mp4": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-movflags", "+faststart"],
           ".webm": ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "realtime", "-cpu-used", "8"]}
 
-#: x264 presets of the two MP4 encodes, at the same CRF. "quality": the CLI's takes, a studio take once it is
-#: kept or finished. "preview": a take streamed while it renders (:func:`stream_outputs` makes it a preview:
-#: a keyframe every segment and no B-frames, 2-3 times the bytes; a kept one is encoded again at quality from
-#: the same frames). The preview keeps the quality preset: at 960x540, superfast saves about 1 ms of x264 CPU
-#: per frame (of 6-8 ms, against 20-50 ms for the renderer) for 3-5 times the bytes, and ultrafast 3 ms for
-#: 9 times the bytes and no deblocking (``bench/bench_studio.py --encodes`` prints CPU, PSNR, SSIM, size).
-ENCODES = {"quality": "veryfast", "preview": "veryfast"}
+#: The MP4 encodes. "quality": CODECS as they are (the CLI's takes; a studio take once kept or finished).
+#: "preview": a take streamed while it renders (``segments=``): the same settings plus a keyframe every segment
+#: and no B-frames (2-3 times the bytes); kept, it is encoded again at quality from the same frames. A faster
+#: preset does not pay at 960x540: superfast saves about 1 ms of x264 CPU per frame (of 6-8 ms, against 20-50
+#: ms for the renderer) for 3-5 times the bytes, ultrafast 3 ms for 9 times the bytes and no deblocking
+#: (``bench/bench_studio.py --encodes`` prints CPU, PSNR, SSIM and size).
+ENCODES = ("quality", "preview")
 #: Length of a streamed segment (s): the first shows after this much video is encoded.
 SEGMENT_SECONDS = 0.5
 
@@ -53,10 +53,10 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
 
     Width and height must be even (yuv420p subsamples chroma 2x2). ``loop_frames``: the frames form a
     closed loop of this many frames (a closed camera path), so an MP4 is coded for a seamless seam.
-    ``encode``: "quality" or "preview" (a faster x264 preset, see :data:`ENCODES`; WebM has one encode).
-    ``segments``: a folder that also receives the video as MPEG-TS segments of :data:`SEGMENT_SECONDS` while
-    it encodes (MP4 only; one encode feeds both), listed in ``segments.csv`` (name,start,end) as each one
-    closes, so the video can be watched while it renders (:func:`stream_outputs`)."""
+    ``encode``: "quality", or "preview" (:data:`ENCODES`), which takes ``segments``: a folder that also
+    receives the video as MPEG-TS segments of :data:`SEGMENT_SECONDS` while it encodes (one encode feeds
+    both), listed in ``segments.csv`` (name,start,end) as each one closes, so the video can be watched while
+    it renders (:func:`stream_outputs`)."""
     import imageio_ffmpeg
 
     path = Path(path)
@@ -65,8 +65,8 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
         raise InputError(f"unknown video type {ext!r} for {str(path)!r}; use .mp4 or .webm")
     if encode not in ENCODES:
         raise InputError(f"encode must be one of {', '.join(ENCODES)}, got {encode!r}")
-    if segments is not None and ext != ".mp4":
-        raise InputError(f"segments are written beside an .mp4, not {ext}")
+    if segments is not None and (ext != ".mp4" or encode != "preview"):
+        raise InputError(f"segments are written beside a preview .mp4, not a {encode} {ext}")
     if not (0 < fps <= 240):
         raise InputError(f"fps must be in 1..240, got {fps}")
     it = iter(frames)
@@ -79,8 +79,7 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.partial{ext}")
     seam = loop_seam_params(loop_frames) if (loop_frames and ext == ".mp4") else []
-    preset = ["-preset", ENCODES[encode]] if ext == ".mp4" else []
-    params, target = CODECS[ext] + preset + ["-threads", "2"] + seam, str(tmp)
+    params, target = CODECS[ext] + ["-threads", "2"] + seam, str(tmp)
     if segments is not None:
         params, target = stream_outputs(params, tmp, Path(segments), fps)
     writer = imageio_ffmpeg.write_frames(

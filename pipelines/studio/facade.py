@@ -358,7 +358,7 @@ class Studio:
 
             redraw = Redraw(gen, self.stages.pipeline(gen.engine) if self.stages.pipeline is not None else None)
         # A streamed take is a preview encode (keeping it encodes it again at quality, from the same frames)
-        extra = dict(encode="preview", segments=segments) if segments is not None else {}
+        extra = dict(segments=segments) if segments is not None else {}
         take = self.stages.take(fitted.photo, fitted.depth, s, video=out_dir / name, scene=fitted.scene,
                                 redraw=redraw, source=source, motion=motion, progress=take_progress, cancel=cancel,
                                 **extra)

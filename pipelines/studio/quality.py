@@ -93,8 +93,7 @@ def render_again(photos, take: Callable) -> Callable[[Path, recipes.Recipe], boo
             from pipelines.living import load_motion
 
             motion = load_motion(rec.motion, fitted.photo.size, base_dir=video.parent)
-        take(fitted.photo, fitted.depth, s, video=video, scene=fitted.scene, source=rec.source, motion=motion,
-             encode="quality")
+        take(fitted.photo, fitted.depth, s, video=video, scene=fitted.scene, source=rec.source, motion=motion)
         return True
 
     return render

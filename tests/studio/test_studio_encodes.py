@@ -43,7 +43,7 @@ def test_keeping_a_take_makes_it_the_quality_encode_of_the_same_frames(studio, a
     assert take.recipe.encode == "preview"
     s = take.settings
     fitted = studio.photos.fitted_by_key(take.recipe.source.photo_sha256, (s.width, s.height))
-    reference = render_take(fitted.photo, fitted.depth, s, video=tmp_path / "ref.mp4", encode="quality").video
+    reference = render_take(fitted.photo, fitted.depth, s, video=tmp_path / "ref.mp4").video
 
     assert studio.keep(take.video) == take.video
     assert recipes.load(str(take.video) + ".json").encode == "quality"

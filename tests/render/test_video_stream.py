@@ -1,6 +1,6 @@
-"""The MP4 encodes: the preview (fast) and the quality encode code the same frames, both close to them; a video
-cut into segments while it encodes (to watch it while it renders) is the same video as the MP4 written beside
-them; the recipe records which encode a file has; unknown encodes are clear errors."""
+"""The preview encode: a video cut into segments while it encodes (to watch it while it renders) is the same video
+as the MP4 written beside them, as close to the frames as the quality encode; the recipe records which encode
+a file has; unknown encodes are clear errors."""
 import numpy as np
 import pytest
 from studio_stubs import decode
@@ -72,27 +72,20 @@ def _new_again(segs, tmp_path) -> list:
 def test_unknown_encodes_and_segments_of_a_webm_are_refused(frames, tmp_path):
     with pytest.raises(InputError, match=r"encode must be one of quality, preview, got 'fast'"):
         write_video(frames, tmp_path / "x.mp4", 12, encode="fast")
-    with pytest.raises(InputError, match="segments are written beside an .mp4, not .webm"):
-        write_video(frames, tmp_path / "x.webm", 12, segments=tmp_path / "live")
+    with pytest.raises(InputError, match="segments are written beside a preview .mp4, not a preview .webm"):
+        write_video(frames, tmp_path / "x.webm", 12, encode="preview", segments=tmp_path / "live")
+    with pytest.raises(InputError, match="segments are written beside a preview .mp4, not a quality .mp4"):
+        write_video(frames, tmp_path / "x.mp4", 12, segments=tmp_path / "live")
 
 
 def test_the_recipe_records_the_encode(small, tmp_path):
     photo, depth = small
-    s = RenderSettings(preset="orbit", duration=0.5, fps=8)
-    take = render_take(photo, depth, s, video=tmp_path / "p.mp4", encode="preview")
-    assert take.recipe.encode == "preview" and recipes.load(tmp_path / "p.mp4.json").encode == "preview"
-    assert render_take(photo, depth, s, video=tmp_path / "q.mp4").recipe.encode == "quality"
-    streamed = render_take(photo, depth, s, video=tmp_path / "s.mp4", encode="preview", segments=tmp_path / "seg")
-    assert streamed.recipe.encode == "preview" and Segments(tmp_path / "seg").new()
+    s = RenderSettings(preset="orbit", duration=1.0, fps=8)
+    quality = render_take(photo, depth, s, video=tmp_path / "q.mp4")
+    assert quality.recipe.encode == "quality" and recipes.load(tmp_path / "q.mp4.json").encode == "quality"
+    streamed = render_take(photo, depth, s, video=tmp_path / "s.mp4", segments=tmp_path / "seg")
+    assert streamed.recipe.encode == "preview" and recipes.load(tmp_path / "s.mp4.json").encode == "preview"
+    assert len(Segments(tmp_path / "seg").new()) == 2
     # The same frames whichever the encode: the two lossy copies agree to within their coding error
-    assert psnr(decode(streamed.video), decode(tmp_path / "q.mp4")) > 32
-    with pytest.raises(InputError, match="encode must be one of"):
-        render_take(photo, depth, s, video=tmp_path / "l.mp4", encode="lossless")
-
-
-def test_a_loop_is_coded_with_the_quality_preset(small, tmp_path):
-    photo, depth = small
-    s = RenderSettings(preset="circle", duration=0.5, fps=8)
-    take = render_take(photo, depth, s, video=tmp_path / "c.mp4", encode="preview")
-    assert take.recipe.loop and take.recipe.encode == "quality"  # the seam's ramp flickers under the preview
-    assert take.video.read_bytes() == render_take(photo, depth, s, video=tmp_path / "q.mp4").video.read_bytes()
+    assert psnr(decode(streamed.video), decode(quality.video)) > 32
+    assert render_take(photo, depth, s, frames_dir=tmp_path / "png").recipe.encode is None  # no video
