@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -196,9 +197,9 @@ class Studio:
             ``living.motion_from_regions``). None: the actions in the prompt ("clouds drift") move the
             regions found for them; the notices say what moves and what must be painted.
         stream: also yield a result for each segment of the first take as its encoder closes it (``live``, a
-            short MPEG-TS file), so it can be watched while it renders. That take is then a preview encode (its
-            recipe says so): :meth:`keep` and :meth:`finish` encode it again at quality from the same frames,
-            and once the click is done a background thread starts on that.
+            short MPEG-TS file, there until the click's last result), so it can be watched while it renders.
+            That take is then a preview encode (its recipe says so): :meth:`keep` and :meth:`finish` encode it
+            again at quality from the same frames, and once the click is done a background thread starts on that.
         """
         t0 = time.perf_counter()
         say = progress or (lambda frac, msg: None)
@@ -269,6 +270,8 @@ class Studio:
                             yield result(len(settings))
             finally:
                 stop.set()
+                if live_dir is not None:  # handed out already; the take's own video stays
+                    shutil.rmtree(live_dir, ignore_errors=True)
         if not takes:
             raise GenerationCancelled("stopped before the first take was made; nothing was rendered")
         say(1.0, "Done")

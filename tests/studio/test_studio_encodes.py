@@ -20,18 +20,21 @@ def studio(tmp_path):
 
 def test_the_first_take_streams_as_segments_before_it_is_whole(studio, astronaut):
     photo = Photo(np.ascontiguousarray(astronaut[::4, ::4]))
-    results = list(studio.iter_generate(photo, prompt="orbit", seed=2, num_takes=2, duration=2.0, fps=8,
-                                        long_side=96, stream=True))
+    results, chunks = [], []
+    for r in studio.iter_generate(photo, prompt="orbit", seed=2, num_takes=2, duration=2.0, fps=8, long_side=96,
+                                  stream=True):
+        results.append(r)
+        chunks += [r.live.path.read_bytes()] if r.live else []  # read as they come: they go with the click
     live = [r for r in results if r.live is not None]
     assert live and all(not r.takes for r in live)  # every segment came before take 1 was delivered
     first = results.index(live[0])
     assert first == 1 and not results[0].takes  # the settings' result, then segments
     assert [r.live.index for r in live] == list(range(len(live))) == [0, 1, 2, 3]  # 2 s in 0.5 s segments
     take1 = results[-1].takes[0]
-    whole = b"".join(r.live.path.read_bytes() for r in live)
-    (studio.outputs.root / "all.ts").write_bytes(whole)
+    (studio.outputs.root / "all.ts").write_bytes(b"".join(chunks))
     assert np.array_equal(decode(studio.outputs.root / "all.ts"), decode(take1.video))  # the same encode
     assert [t.recipe.encode for t in results[-1].takes] == ["preview", "quality"]  # only the streamed one
+    assert not live[0].live.path.parent.exists()  # the segments went with the click; the videos stay
     assert not any(r.live for r in studio.iter_generate(photo, num_takes=1, duration=0.5, fps=8, long_side=96))
 
 
