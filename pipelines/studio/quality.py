@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -65,7 +66,7 @@ class QualityEncodes:
             except queue.Empty:
                 return
             while self._busy():
-                threading.Event().wait(IDLE_POLL_SECONDS)
+                time.sleep(IDLE_POLL_SECONDS)
             try:
                 if video.is_file():
                     self.ensure(video)
