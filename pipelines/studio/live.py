@@ -92,10 +92,10 @@ def run_beside(work: Callable[[Callable[[Any], None]], None]) -> Iterator[tuple[
 
 def run_overlapped(jobs: Sequence[Callable[..., Any]], emit: Callable[[Any], None], stopped: Callable[[], bool]) -> int:
     """Run ``jobs`` in order, each called as ``job(rendered=event)``, and ``emit`` their results in order; returns
-    how many started. Each job starts once the one before has set its event (its frames are rendered: only its
-    encoder's tail and the files beside its video are left) or has finished, so two overlap at most and the
-    first has the cores to itself until then. No job starts once ``stopped()``; an error is raised after the
-    jobs already running have finished."""
+    how many started. The first job (the take being watched) runs alone; each later one starts once the one
+    before has set its event (its frames are rendered: only its encoder's tail and the files beside its video
+    are left) or has finished, so two overlap at most. No job starts once ``stopped()``; an error is raised
+    after the jobs already running have finished."""
     futures, handed = [], 0
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="studio-take") as pool:
         for job in jobs:
@@ -108,7 +108,7 @@ def run_overlapped(jobs: Sequence[Callable[..., Any]], emit: Callable[[Any], Non
                 while handed < len(futures) and futures[handed].done():
                     emit(futures[handed].result())
                     handed += 1
-                if handed == len(futures) or rendered.wait(POLL_SECONDS):
+                if handed == len(futures) or (rendered.wait(POLL_SECONDS) and len(futures) > 1):
                     break
         for future in futures[handed:]:
             emit(future.result())

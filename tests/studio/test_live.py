@@ -26,10 +26,10 @@ def test_takes_overlap_by_their_tails_and_come_out_in_order():
         return run
 
     out = []
-    # take 0 has a long tail: take 1 starts and finishes inside it, yet comes out second
-    assert run_overlapped([job(0, 0.4), job(1, 0.0), job(2, 0.0)], out.append, lambda: False) == 3
+    # take 1 has a long tail: take 2 starts and finishes inside it, yet comes out third; take 0 (watched) ran alone
+    assert run_overlapped([job(0, 0.2), job(1, 0.4), job(2, 0.0)], out.append, lambda: False) == 3
     assert out == [0, 1, 2]
-    assert [entry[1] for entry in log] == [0, 1, 2] and max(entry[2] for entry in log) == 2
+    assert log == [("start", 0, 1), ("start", 1, 1), ("start", 2, 2)]
 
 
 def test_a_finished_take_comes_out_while_the_next_one_still_renders():
@@ -38,7 +38,7 @@ def test_a_finished_take_comes_out_while_the_next_one_still_renders():
     def quick(rendered):
         rendered.set()
         time.sleep(0.05)
-        return "first"
+        return "quick"
 
     def slow(rendered):
         time.sleep(0.6)
@@ -47,8 +47,9 @@ def test_a_finished_take_comes_out_while_the_next_one_still_renders():
         return "second"
 
     out = []
-    run_overlapped([quick, slow], lambda x: (out.append(x), times.setdefault(x, time.perf_counter())), lambda: False)
-    assert out == ["first", "second"] and times["first"] < times["second rendered"] - 0.3
+    run_overlapped([quick, quick, slow], lambda x: (out.append(x), times.setdefault(x, time.perf_counter())),
+                   lambda: False)
+    assert out == ["quick", "quick", "second"] and times["quick"] < times["second rendered"] - 0.3
 
 
 def test_no_take_starts_once_stopped_and_errors_reach_the_caller():
