@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -108,7 +108,11 @@ def run_overlapped(jobs: Sequence[Callable[..., Any]], emit: Callable[[Any], Non
                 while handed < len(futures) and futures[handed].done():
                     emit(futures[handed].result())
                     handed += 1
-                if handed == len(futures) or (rendered.wait(POLL_SECONDS) and len(futures) > 1):
+                if handed == len(futures):
+                    break
+                if len(futures) == 1:  # the watched take, alone until it is done
+                    wait(futures, timeout=POLL_SECONDS)
+                elif rendered.wait(POLL_SECONDS):
                     break
         for future in futures[handed:]:
             emit(future.result())
