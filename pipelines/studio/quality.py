@@ -4,7 +4,8 @@ A take the studio streamed while it rendered is a preview encode (cut for stream
 finished is encoded again at quality from the same frames: rendered again from its recipe with the photo, depth
 and scene still in memory (the renderer is deterministic, so the frames are byte-identical), and the file and
 its recipe are replaced in place. Once a click's takes are all shown, a background thread does this for its
-previews one at a time while no click is rendering, so Keep usually finds the quality file ready.
+previews one at a time while no click is rendering, at the lowest CPU priority, so Keep usually finds the
+quality file ready and a click never waits for it.
 """
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ class QualityEncodes:
                 self._thread.start()
 
     def _work(self) -> None:
+        _lowest_priority()
         while True:
             try:
                 video = self._queue.get(timeout=5.0)
@@ -77,6 +79,18 @@ class QualityEncodes:
     def pending(self) -> int:
         """Takes waiting for their background encode."""
         return self._queue.qsize()
+
+
+def _lowest_priority() -> None:
+    """Give this thread, and the render threads and encoder it starts (they inherit it), the lowest CPU
+    priority (Linux: nice is per thread), so a click that starts while a background encode runs keeps the
+    cores."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the encode still waits between takes
+        pass
 
 
 def render_again(photos, take: Callable) -> Callable[[Path, recipes.Recipe], bool]:
