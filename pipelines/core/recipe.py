@@ -81,6 +81,9 @@ class Recipe(BaseModel):
         None, description="regions that moved (a living photo): masks beside the video, named relative to it")
     finish: Optional[FinishSettings] = Field(None, description="finishing applied to the take (None: none)")
     video: Optional[str] = Field(None, description="the video's file name")
+    encode: Optional[Literal["quality", "preview"]] = Field(
+        None, description="the video's x264 setting: quality, or preview (faster; the same frames); None: no video, "
+        "or a recipe from before encodes were recorded (quality)")
     versions: dict[str, str] = Field(default_factory=dict, description="library versions that rendered it")
 
     def write(self, path: str | os.PathLike) -> Path:

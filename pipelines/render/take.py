@@ -153,7 +153,8 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
                 video: str | os.PathLike | None = None, frames_dir: str | os.PathLike | None = None,
                 camera_path: CameraPath | None = None, scene: parallax.Scene | None = None,
                 redraw: Redraw | None = None, source: Source | None = None, motion: "Motion | None" = None,
-                progress: Progress = None, cancel: Optional[threading.Event] = None) -> Take:
+                progress: Progress = None, cancel: Optional[threading.Event] = None,
+                segments: str | os.PathLike | None = None) -> Take:
     """Render one take of ``photo`` to ``video`` (.mp4/.webm) and/or PNG frames in ``frames_dir``.
 
     camera_path: an explicit path (the camera contract) instead of the preset's.
@@ -164,6 +165,9 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
         size); they move in the photo's own layer, so they combine with any camera move. A still camera
         makes the take a closed loop (a cinemagraph).
     cancel: stops a redraw at its next step (the take is then the parallax draft).
+    segments: a folder that also receives the video as short MPEG-TS segments while it encodes, to watch it
+        while it renders; the video is then the preview encode (:data:`pipelines.render.video.ENCODES`), and
+        the recipe says so.
 
     Writes ``<video>.json`` (the :class:`Recipe`) and ``<video>.depth.png`` (frame 0's depth, 16-bit,
     white = near, which finishing's subject crop centres on) beside the video, and the motion's masks
@@ -194,10 +198,12 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
         frames = _write_pngs(frames, Path(frames_dir))
 
     # 5. Encode
+    encode = "preview" if segments is not None else "quality"
     if video is not None:
         from pipelines.render.video import write_video
 
-        video = write_video(frames, video, settings.fps, loop_frames=path.num_frames if path.loop else None)
+        video = write_video(frames, video, settings.fps, loop_frames=path.num_frames if path.loop else None,
+                            encode=encode, segments=segments)
     else:
         for _ in frames:
             pass
@@ -211,7 +217,8 @@ def render_take(photo: Photo, depth: DepthMap, settings: RenderSettings | dict, 
     recipe = Recipe(studio_version=__version__, source=source or given_source(photo, depth), settings=settings,
                     camera_path=path.to_json() if camera_path is not None else None, loop=path.loop,
                     engine=engine, generative=redraw.gen if redraw is not None else None, generative_ran=ran,
-                    motion=moved, video=Path(video).name if video is not None else None, versions=versions())
+                    motion=moved, video=Path(video).name if video is not None else None,
+                    encode=encode if video is not None else None, versions=versions())
     if video is not None:
         from pipelines.depth import save_depth_png
 

@@ -14,7 +14,11 @@ Typical use::
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -32,7 +36,9 @@ from pipelines.render.framing import crop_box, output_size, pixel_box
 from pipelines.render.take import depth_sha256
 from pipelines.studio import prompt as prompts
 from pipelines.studio.outputs import OutputFolders
+from pipelines.studio.live import Segment, Segments, run_beside, run_overlapped
 from pipelines.studio.photos import Fitted, PhotoCache, Prepared, depth_preview
+from pipelines.studio.quality import QualityEncodes, render_again
 from pipelines.studio.stages import PARALLAX, Stages
 from pipelines.studio.takes import RenderRate, estimate_seconds, random_seed, take_label, take_settings
 
@@ -84,6 +90,7 @@ class StudioResult:
     seconds: float = 0.0
     depth_preview: Optional[np.ndarray] = field(default=None, repr=False)  # (H, W) uint8, white = near
     planned: int = 0  # takes this click makes; more than len(takes) while the others still render
+    live: Optional[Segment] = None  # iter_generate(stream=True): the first take's newest segment while it renders
 
     @property
     def complete(self) -> bool:
@@ -108,6 +115,9 @@ class Studio:
         self.stages = stages
         self.photos = PhotoCache(stages.depth, stages.scene, cache_size)
         self.rate = RenderRate()
+        self._rendering = 0  # clicks rendering now: background quality encodes wait for them
+        self._count = threading.Lock()
+        self.quality = QualityEncodes(render_again(self.photos, stages.take), lambda: self._rendering > 0)
 
     # -- 1. the photo, once ------------------------------------------------------------------------------
     def load(self, src: photo_io.PhotoLike | None) -> photo_io.Photo:
@@ -161,7 +171,8 @@ class Studio:
                       duration: Optional[float] = None, fps: Optional[int] = None, aspect: str = "original",
                       long_side: int = 960, engine: str = PARALLAX, negative_prompt: str = "",
                       num_inference_steps: Optional[int] = None, progress: Optional[Progress] = None,
-                      cancel: Optional[threading.Event] = None, motion: Any = None) -> Iterator[StudioResult]:
+                      cancel: Optional[threading.Event] = None, motion: Any = None,
+                      stream: bool = False) -> Iterator[StudioResult]:
         """Render ``num_takes`` takes of ``photo`` moving as ``prompt`` describes, yielding a StudioResult
         once the settings are checked (no takes yet) and again as each take is ready (its ``takes`` grow to
         ``planned``), so the first take can be watched while the others render. Bad values raise an
@@ -185,6 +196,10 @@ class Studio:
             photo's size, or brush groups (dicts with ``mask``, ``type``, ``direction_deg``, ``speed``; see
             ``living.motion_from_regions``). None: the actions in the prompt ("clouds drift") move the
             regions found for them; the notices say what moves and what must be painted.
+        stream: also yield a result for each segment of the first take as its encoder closes it (``live``, a
+            short MPEG-TS file, there until the click's last result), so it can be watched while it renders.
+            That take is then a preview encode (its recipe says so): :meth:`keep` and :meth:`finish` encode it
+            again at quality from the same frames, and once the click is done a background thread starts on that.
         """
         t0 = time.perf_counter()
         say = progress or (lambda frac, msg: None)
@@ -217,29 +232,50 @@ class Studio:
                                 time.perf_counter() - t0, preview, planned)
 
         yield result(len(settings))  # the settings hold: the caller can clear old takes and show the plan
-        # 2. Depth, once per photo
-        prepared = self.prepare(photo_obj, progress=say)
-        preview = depth_preview(prepared.depth)
-        # 3. Crop and resample to the output size and build the scene, once per photo and size
-        fitted = self.photos.fitted(prepared, size, progress=say)
-        # 3b. The regions that move (painted, or found from the words), cut and resampled like the photo
-        motion, moving = self._fitted_motion(motion, plan, gen, prepared, size)
-        # 4. Render the takes into this request's own folder; the source makes each of them replay
-        out_dir = self.outputs.new()
-        source = Source(photo_sha256=prepared.key, crop_box=crop_box(prepared.photo.size, size),
-                        depth=DepthSource(kind="estimated", estimator=prepared.depth.estimator,
-                                          long_side=prepared.depth_side, sha256=depth_sha256(fitted.depth)),
-                        prompt=prompt, plan=plan.label, base_strength=req.strength)
-        for i, s in enumerate(settings):
-            if cancel is not None and cancel.is_set():
-                break
-            takes.append(self._render_one(fitted, prepared, source, s, gen, i, len(settings), out_dir, say, cancel,
-                                          motion))
-            if i + 1 < len(settings):
-                yield result(len(settings))
+        with self._counted():  # background quality encodes wait while a click renders
+            # 2. Depth, once per photo
+            prepared = self.prepare(photo_obj, progress=say)
+            preview = depth_preview(prepared.depth)
+            # 3. Crop and resample to the output size and build the scene, once per photo and size
+            fitted = self.photos.fitted(prepared, size, progress=say)
+            # 3b. The regions that move (painted, or found from the words), cut and resampled like the photo
+            motion, moving = self._fitted_motion(motion, plan, gen, prepared, size)
+            # 4. Render the takes into this request's own folder; the source makes each of them replay
+            out_dir = self.outputs.new()
+            source = Source(photo_sha256=prepared.key, crop_box=crop_box(prepared.photo.size, size),
+                            depth=DepthSource(kind="estimated", estimator=prepared.depth.estimator,
+                                              long_side=prepared.depth_side, sha256=depth_sha256(fitted.depth)),
+                            prompt=prompt, plan=plan.label, base_strength=req.strength)
+            live_dir = out_dir / ".live" if stream and gen is None else None
+            stop = threading.Event()  # the caller went away: no further take starts
+
+            def work(emit) -> None:
+                t_work = time.perf_counter()
+                jobs = [functools.partial(self._render_one, fitted, prepared, source, s, gen, i, len(settings), out_dir,
+                                          say, cancel, motion, segments=live_dir if i == 0 else None)
+                        for i, s in enumerate(settings)]
+                ran = run_overlapped(jobs, emit, lambda: stop.is_set() or (cancel is not None and cancel.is_set()))
+                if gen is None and ran:  # the takes overlap, so they are timed together
+                    self.rate.learn(time.perf_counter() - t_work, settings[0], takes=ran)
+
+            # The takes render in a worker thread, so that the first one's segments can be handed out meanwhile
+            segments = Segments(live_dir) if live_dir is not None else None
+            try:
+                for kind, take in run_beside(work):
+                    for seg in segments.new() if segments is not None and not takes else ():
+                        yield dataclasses.replace(result(len(settings)), live=seg)
+                    if kind == "item":
+                        takes.append(take)
+                        if len(takes) < len(settings):
+                            yield result(len(settings))
+            finally:
+                stop.set()
+                if live_dir is not None:  # handed out already; the take's own video stays
+                    shutil.rmtree(live_dir, ignore_errors=True)
         if not takes:
             raise GenerationCancelled("stopped before the first take was made; nothing was rendered")
         say(1.0, "Done")
+        self.quality.later([t.video for t in takes if t.recipe.encode == "preview"])
         if len(takes) < len(settings):
             yield result(len(takes), f"cancelled: {len(takes)} of {len(settings)} take(s) made")
         else:
@@ -302,11 +338,16 @@ class Studio:
 
     def _render_one(self, fitted: Fitted, prepared: Prepared, source: Source, s: RenderSettings,
                     gen: Optional[GenerativeSettings], i: int, n: int, out_dir: Path, say: Progress,
-                    cancel: Optional[threading.Event], motion: Any = None) -> TakeResult:
+                    cancel: Optional[threading.Event], motion: Any = None, segments: Optional[Path] = None,
+                    rendered: Optional[threading.Event] = None) -> TakeResult:
+        """Render take ``i`` of ``n``; ``rendered`` is set once its frames are all rendered (a parallax take:
+        only the encoder's tail and the files beside the video are left)."""
         lo, hi = 0.1 + 0.9 * i / n, 0.1 + 0.9 * (i + 1) / n
 
         def take_progress(frac: float, msg: str = "") -> None:
             frac = min(1.0, max(0.0, float(frac)))
+            if frac >= 1.0 and rendered is not None and gen is None:
+                rendered.set()
             # Frames stream into the encoder; after the last one only the encoder's tail is left.
             say(lo + (hi - lo) * frac, f"Take {i + 1}/{n}: {'encoding' if frac >= 1.0 else msg or 'rendering'}")
 
@@ -319,11 +360,11 @@ class Studio:
             from pipelines.generative.redraw import Redraw
 
             redraw = Redraw(gen, self.stages.pipeline(gen.engine) if self.stages.pipeline is not None else None)
-        t_take = time.perf_counter()
+        # A streamed take is a preview encode (keeping it encodes it again at quality, from the same frames)
+        extra = dict(segments=segments) if segments is not None else {}
         take = self.stages.take(fitted.photo, fitted.depth, s, video=out_dir / name, scene=fitted.scene,
-                                redraw=redraw, source=source, motion=motion, progress=take_progress, cancel=cancel)
-        if gen is None:
-            self.rate.learn(time.perf_counter() - t_take, s)
+                                redraw=redraw, source=source, motion=motion, progress=take_progress, cancel=cancel,
+                                **extra)
         label = take_label(i, s)
         if gen is not None:
             ran = take.recipe.engine
@@ -332,10 +373,23 @@ class Studio:
         return TakeResult(Path(take.video), label, s, take.recipe, fresh)
 
     # -- 4. finishing a kept take -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _counted(self):
+        with self._count:
+            self._rendering += 1
+        try:
+            yield
+        finally:
+            with self._count:
+                self._rendering -= 1
+
     def keep(self, video: str | os.PathLike) -> Path:
-        """Mark a take of this studio as kept (clean-up leaves its folder alone); returns its path. InputError
-        for any file that is not one of this studio's takes."""
-        return self.outputs.keep(video)
+        """Mark a take of this studio as kept (clean-up leaves its folder alone) and make it the quality encode
+        (at once when the background encode has done it); returns its path. InputError for any file that is
+        not one of this studio's takes."""
+        path = self.outputs.keep(video)
+        self.quality.ensure(path)
+        return path
 
     def finish(self, video: str | os.PathLike, settings: Optional[FinishSettings] = None,
                progress: Optional[Progress] = None, **values: Any) -> FinishResult:

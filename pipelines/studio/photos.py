@@ -121,6 +121,15 @@ class PhotoCache:
         self._prepared.put(key, prepared)
         return prepared
 
+    def fitted_by_key(self, key: str, size: tuple[int, int]) -> Optional[Fitted]:
+        """The photo with pixel hash ``key`` fitted to ``size``, while that photo is still in memory (None once
+        it has left the cache)."""
+        hit = self._fitted.get((key, size))
+        if hit is not None:
+            return hit
+        prepared = self._prepared.get(key)
+        return self.fitted(prepared, size) if prepared is not None else None
+
     def fitted(self, prepared: Prepared, size: tuple[int, int], progress: Optional[Progress] = None) -> Fitted:
         """The prepared photo at one output size with its scene; cached per (photo, size)."""
         key = (prepared.key, size)

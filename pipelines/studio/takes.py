@@ -78,11 +78,12 @@ class RenderRate:
         with self._lock:
             return self._rate
 
-    def learn(self, seconds: float, settings: RenderSettings) -> None:
-        """Fold in a parallax take that took ``seconds`` to render and encode."""
-        mpix_frames = settings.num_frames * settings.width * settings.height / 1e6
-        if mpix_frames < 5.0:  # small takes are all overhead; they say nothing about the per-pixel rate
+    def learn(self, seconds: float, settings: RenderSettings, takes: int = 1) -> None:
+        """Fold in ``takes`` parallax takes like ``settings`` that took ``seconds`` in all to render and encode
+        (a click's takes overlap, so they are timed together)."""
+        mpix_frames = takes * settings.num_frames * settings.width * settings.height / 1e6
+        if mpix_frames < 5.0 * takes:  # small takes are all overhead; they say nothing about the per-pixel rate
             return
-        rate = max(0.0, seconds - TAKE_OVERHEAD_SECONDS) / mpix_frames
+        rate = max(0.0, seconds - takes * TAKE_OVERHEAD_SECONDS) / mpix_frames
         with self._lock:
             self._rate = 0.5 * self._rate + 0.5 * rate

@@ -11,6 +11,7 @@ from pipelines.core import paths
 from pipelines.core.schema import RenderSettings, StudioRequest, bound
 from pipelines.ui.controls import choices, default, examples, slider
 from pipelines.ui.finish_panel import finish_panel, preview_slots
+from pipelines.ui.live import live_player
 from pipelines.ui.motion_panel import editor_for_photo, motion_overlay, motion_panel
 from pipelines.ui.handlers import (FROM_PROMPT, Runs, describe_plan, engine_note, estimate_text, keep_take,
                                    recipe_controls, take_slots)
@@ -111,8 +112,10 @@ def _takes() -> dict:
     with gr.Row(equal_height=True):
         for i in range(studio_api.MAX_TAKES):
             with gr.Column(min_width=200, visible=i == 0) as column:
+                if i == 0:
+                    live = live_player()  # take 1 while it renders
                 videos.append(gr.Video(label=f"Take {i + 1}", interactive=False, autoplay=False, loop=True,
-                                       elem_id=f"take-{i + 1}", buttons=["download"]))
+                                       elem_id=f"take-{i + 1}", buttons=[]))  # downloads: Keep (quality)
                 keeps.append(gr.Button(f"Keep take {i + 1}", size="sm", elem_id=f"keep-{i + 1}"))
             columns.append(column)
     kept = gr.File(label="Kept takes", file_count="multiple", interactive=False, height=140, elem_id="kept")
@@ -122,7 +125,9 @@ def _takes() -> dict:
                                     "if regions moved) to render that take again",
                               file_types=[".json", ".png"], file_count="multiple", type="filepath",
                               elem_id="recipe-file")
-    return dict(estimate_md=estimate_md, go=go, stop=stop, status_md=status_md, columns=columns, videos=videos,
+    api_go = gr.Button(visible=False, elem_id="generate-api")  # /generate for API clients: a result per take
+    return dict(estimate_md=estimate_md, go=go, api_go=api_go, live=live, stop=stop, status_md=status_md,
+                columns=columns, videos=videos,
                 keeps=keeps, kept=kept, recipes=recipes, recipe_file=recipe_file,
                 recipe_motion=gr.State(None),  # a loaded recipe's motion groups, painted when its photo comes
                 take_paths=gr.State([]),  # this session's latest takes (server paths): what Keep may keep
@@ -183,10 +188,15 @@ def _wire_generate(studio: studio_api.Studio, demo, ui: dict, runs: Runs) -> Non
           + [c.change for c in ui["brush_controls"]],
           motion_overlay, [ui["brush"], ui["prompt"], *ui["brush_controls"]], [ui["brush_overlay"], ui["brush_md"]],
           api_name="motion_preview", queue=False, show_progress="hidden", trigger_mode="always_last")
-    ui["go"].click(runs.generate, [ui[k] for k in GENERATE_INPUTS] + brush,
-                   [*ui["videos"], ui["depth_img"], ui["plan_md"], ui["status_md"], ui["recipes"], ui["take_paths"]],
-                   api_name="generate", preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render",
+    outputs = [*ui["videos"], ui["depth_img"], ui["plan_md"], ui["status_md"], ui["recipes"], ui["take_paths"]]
+    # The page's Generate also streams take 1 into the live player while it renders; API clients get the same
+    # click without the stream (one result per take).
+    ui["go"].click(runs.generate_live, [ui[k] for k in GENERATE_INPUTS] + brush, outputs + [ui["live"]],
+                   api_visibility="private", preprocess=False, concurrency_limit=CONCURRENCY,
+                   concurrency_id="render",
                    show_progress_on=ui["status_md"])  # not over the takes: the first plays while the rest render
+    ui["api_go"].click(runs.generate, [ui[k] for k in GENERATE_INPUTS] + brush, outputs, api_name="generate",
+                       preprocess=False, concurrency_limit=CONCURRENCY, concurrency_id="render")
     # Each take's column appears, labelled, as the take arrives.
     ui["recipes"].change(take_slots, ui["recipes"], [*ui["columns"], *ui["videos"]], api_visibility="private",
                          queue=False, show_progress="hidden")

@@ -167,11 +167,13 @@ def engine_note(studio: studio_api.Studio, engine: str) -> str:
 def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, strength: float, seed: Any,
              random_seed: bool, num_takes: Any, vary: str, duration: Any, fps: Any, aspect: str, long_side: Any,
              engine: str = studio_api.PARALLAX, negative_prompt: str = "", progress=None,
-             cancel: Optional[threading.Event] = None, motion: Optional[list] = None):
+             cancel: Optional[threading.Event] = None, motion: Optional[list] = None, stream: bool = False):
     """One click: N takes, yielded as each take is ready (the first plays while the others render). Each
     yield holds the four take slots, the depth picture, the plan, the status, the takes' recipes (JSON)
     and the takes' paths (for the session's state: what Keep may keep). ``motion``: the brush's groups
-    (:func:`pipelines.ui.motion_panel.brush_regions`), or None to let the words decide what moves."""
+    (:func:`pipelines.ui.motion_panel.brush_regions`), or None to let the words decide what moves.
+    ``stream``: one more output, the live player (:mod:`pipelines.ui.live`), which plays the first take
+    while it renders."""
     import gradio as gr
 
     if progress is None:
@@ -181,12 +183,18 @@ def generate(studio: studio_api.Studio, photo: Any, prompt: str, preset: str, st
             raise InputError("seed is empty; type a seed or tick Random seed")
         # Values go to the studio as they came: its schema (StudioRequest) checks and names each one.
         results = studio.iter_generate(
-            _photo_source(photo), progress=_throttled(progress), cancel=cancel, motion=motion,
+            _photo_source(photo), progress=_throttled(progress), cancel=cancel, motion=motion, stream=stream,
             preset=None if preset in (None, "", FROM_PROMPT) else preset, seed=None if random_seed else seed,
             **_given(prompt=prompt, strength=strength, num_takes=num_takes, vary=vary, duration=duration, fps=fps,
                      aspect=aspect, long_side=long_side, engine=engine, negative_prompt=negative_prompt))
+        swap = engine in (None, "", studio_api.PARALLAX)
         for result in results:
-            yield _outputs(result)
+            if stream:
+                from pipelines.ui.live import live_outputs
+
+                yield live_outputs(_outputs(result) if result.live is None else (), result, swap)
+            else:
+                yield _outputs(result)
     except StudioError as exc:
         raise _error(exc) from None
     except MemoryError:
@@ -375,28 +383,34 @@ class Runs:
 
         running: dict[str, threading.Event] = {}
 
-        def run(photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
-                long_side, engine=None, negative_prompt=None, brush=None, type_1=None, direction_1=None,
-                speed_1=None, type_2=None, direction_2=None, speed_2=None, type_3=None, direction_3=None,
-                speed_3=None, type_4=None, direction_4=None, speed_4=None, request=None, progress=gr.Progress()):
-            from pipelines.ui.motion_panel import brush_regions
+        def handler(stream: bool):
+            def run(photo, prompt, preset, strength, seed, random_seed, num_takes, vary, duration, fps, aspect,
+                    long_side, engine=None, negative_prompt=None, brush=None, type_1=None, direction_1=None,
+                    speed_1=None, type_2=None, direction_2=None, speed_2=None, type_3=None, direction_3=None,
+                    speed_3=None, type_4=None, direction_4=None, speed_4=None, request=None,
+                    progress=gr.Progress()):
+                from pipelines.ui.motion_panel import brush_regions
 
-            groups = (type_1, direction_1, speed_1, type_2, direction_2, speed_2, type_3, direction_3, speed_3,
-                      type_4, direction_4, speed_4)
-            try:
-                motion = brush_regions(brush, *groups) or None
-            except StudioError as exc:
-                raise _error(exc) from None
-            cancel = threading.Event()
-            key = getattr(request, "session_hash", None) or str(id(cancel))
-            running[key] = cancel
-            try:
-                yield from generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
-                                    duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
-                                    cancel=cancel, motion=motion)
-            finally:
-                if running.get(key) is cancel:
-                    del running[key]
+                groups = (type_1, direction_1, speed_1, type_2, direction_2, speed_2, type_3, direction_3, speed_3,
+                          type_4, direction_4, speed_4)
+                try:
+                    motion = brush_regions(brush, *groups) or None
+                except StudioError as exc:
+                    raise _error(exc) from None
+                cancel = threading.Event()
+                key = getattr(request, "session_hash", None) or str(id(cancel))
+                running[key] = cancel
+                try:
+                    yield from generate(studio, photo, prompt, preset, strength, seed, random_seed, num_takes, vary,
+                                        duration, fps, aspect, long_side, engine, negative_prompt, progress=progress,
+                                        cancel=cancel, motion=motion, stream=stream)
+                finally:
+                    if running.get(key) is cancel:
+                        del running[key]
+
+            # Gradio passes gr.Request to a parameter annotated with it (this module's annotations are strings).
+            run.__annotations__["request"] = gr.Request
+            return run
 
         def stop(request=None):
             cancel = running.get(getattr(request, "session_hash", None) or "")
@@ -412,6 +426,6 @@ class Runs:
             return finish_kept(studio, take, kept, caption, title, caption_position, sound, audio_file, volume,
                                aspect, reframe, format, loop, progress=progress)
 
-        # Gradio passes gr.Request to a parameter annotated with it (this module's annotations are strings).
-        run.__annotations__["request"] = stop.__annotations__["request"] = gr.Request
-        self.generate, self.stop, self.finish = run, stop, finish
+        stop.__annotations__["request"] = gr.Request
+        # generate: the API's (a result per take); generate_live: the page's, which also streams take 1
+        self.generate, self.generate_live, self.stop, self.finish = handler(False), handler(True), stop, finish

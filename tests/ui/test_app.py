@@ -217,7 +217,7 @@ def test_keep_take_endpoint_keeps_this_sessions_take(server, photo_file):
         client.predict(api_name="/keep_take_1")
     video = call(client, photo_file, takes=2, seed=21)[1]
     kept, choice = client.predict(api_name="/keep_take_2")
-    assert len(kept) == 1 and np.array_equal(decode(kept[0]), decode(video))
+    assert len(kept) == 1 and np.array_equal(decode(kept[0]), decode(video))  # not streamed: already quality
     assert choice["value"] == "take2-dolly-in-seed22-strength0.30.mp4"
 
 

@@ -215,3 +215,30 @@ def test_estimate_follows_the_latest_settings(page, tmp_path, astronaut):
                                timeout=30_000)
         page.wait_for_timeout(1500)  # a stale reply would arrive in this time
         assert "3 take(s)" in page.locator("#estimate").inner_text()
+
+
+LIVE = """() => { const v = document.querySelector('#take-1-live video');
+                  const whole = document.querySelector('#take-1 video');
+                  return !!v && v.currentTime > 0.1 && !v.paused && !(whole && whole.readyState >= 2) && v.videoWidth; }"""
+
+
+def test_the_first_take_plays_while_it_renders_then_whole(page, tmp_path, astronaut):
+    """Generate: take 1 moves in the live player before it is whole (a 4 s take at 960x540 streamed in half-second
+    segments), then its own player takes the place of the live one, and a second click streams again."""
+    reload(page)
+    photo = tmp_path / "astronaut.jpg"
+    Image.fromarray(astronaut).save(photo, quality=92)
+    page.locator("#photo input[type=file]").set_input_files(str(photo))
+    box = page.locator("#takes input[type=number]")
+    box.fill("1")
+    box.press("Enter")
+    for click in range(2):
+        page.locator("#generate").click()
+        assert page.wait_for_function(LIVE, timeout=90_000, polling=20).json_value() == 960
+        if click == 0:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "live.png"))
+        state = wait_playable(page, ["take-1"])[0]
+        assert state["w"] == 960 and 3.9 < state["duration"] < 4.2
+        page.wait_for_function("() => !document.querySelector('#take-1-live video')?.checkVisibility()",
+                               timeout=10_000)
