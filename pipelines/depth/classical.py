@@ -83,8 +83,6 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     subject = _subject_mask(small, seeds, sky)
     if subject is not None and focus_weight > 0.2:
         subject = _grow_in_focus(small, subject, focus, sky)
-    if subject is not None:
-        subject = _attach_standing(subject, sky)
 
     step(0.7, "compose")
     # Background: the ground plane, tilted toward what is in focus; compressed when a subject stands in
@@ -96,7 +94,10 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     base[sky] = 0.0
     rel = base
     if subject is not None:
-        rel = _place_subject(base, subject, closeup=_is_closeup(subject, lab))
+        closeup = _is_closeup(subject, lab)
+        if not closeup:
+            subject = _attach_standing(subject, sky)
+        rel = _place_subject(base, subject, closeup=closeup)
     rel = cv2.GaussianBlur(rel, (0, 0), 0.7)
 
     step(0.85, "edges")
@@ -352,15 +353,15 @@ def _grow_in_focus(small: np.ndarray, subject: np.ndarray, focus: np.ndarray, sk
 
 def _attach_standing(subject: np.ndarray, sky: np.ndarray) -> np.ndarray:
     """Parts standing in the sky that touch the subject belong to it (a rocket's nose cone in shadow, the
-    gantry along its flank): left out, they would stay at the sky's depth and float off the subject."""
+    gantry along its flank): left out, they would stay at the sky's depth and float off the subject. A
+    part is a connected piece of what is neither sky nor subject above the horizon, no larger than
+    ATTACH_SHARE of the subject (larger, it is something else standing there: a second tower)."""
     import cv2
 
     if not sky.any():
         return subject
-    h, w = subject.shape
-    horizon = _horizon_row(sky)
     standing = ~sky & ~subject
-    standing[int(horizon):] = False
+    standing[int(_horizon_row(sky)):] = False
     n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
     if n <= 1:
         return subject
