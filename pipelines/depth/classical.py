@@ -41,6 +41,9 @@ OUTLINE_CLEAR = 0.6
 OUTLINE_DE = 20.0
 #: A part standing in the sky that touches the subject joins it when no larger than this share of it.
 ATTACH_SHARE = 0.5
+#: Widest a subject's part above the horizon may be (share of the frame's width) to count as standing in
+#: the sky.
+STAND_NARROW = 0.15
 #: Width of a close-up's soft rim, as a share of the long side.
 CLOSEUP_RIM = 0.08
 #: The sky is looked for above this share of the height (below it, smooth blue is water or haze at the
@@ -360,8 +363,15 @@ def _attach_standing(subject: np.ndarray, sky: np.ndarray) -> np.ndarray:
 
     if not sky.any():
         return subject
+    h, w = subject.shape
+    horizon = int(_horizon_row(sky))
+    cols = np.flatnonzero(subject[:horizon].any(axis=0))
+    # Only a narrow thing standing in the sky (a rocket, a tower, a mast); around a head in front of a
+    # bright backdrop what is neither is the backdrop's own rim, and stays behind.
+    if cols.size == 0 or cols[-1] - cols[0] + 1 > STAND_NARROW * w:
+        return subject
     standing = ~sky & ~subject
-    standing[int(_horizon_row(sky)):] = False
+    standing[horizon:] = False
     n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
     if n <= 1:
         return subject

@@ -207,3 +207,14 @@ def test_rocket_nose_cone_stands_at_the_rocket_depth():
     # The cone's tip (rows 128-140 at x 322) must not sit at the sky's depth.
     assert rel[130:140, 318:326].mean() > 0.4
     assert rel[40:80, 300:340].max() < 0.1
+
+
+def test_a_wide_subject_in_front_of_a_bright_backdrop_keeps_its_outline():
+    from pipelines.depth.classical import _attach_standing
+
+    sky = np.zeros((60, 80), bool)
+    sky[:40] = True
+    subject = np.zeros((60, 80), bool)
+    subject[15:60, 20:60] = True  # a head and shoulders, half the frame wide
+    sky[13:40, 18:62] = False  # the backdrop's rim around it, which the sky test leaves out
+    assert (_attach_standing(subject, sky) == subject).all()
