@@ -11,7 +11,9 @@ usually obeys, in the order they are applied:
 4. **Subject**: a salient region (colour far from the border's colours, near the centre, in focus)
    is cut out with GrabCut, grown by the in-focus parts that touch it (a face the colour of the wall
    behind it), and placed in front of what surrounds it, slightly rounded. Its outline is the
-   occlusion edge of the map. Wide bands (ground against the sky) are not subjects.
+   occlusion edge of the map. Wide bands (ground against the sky) are not subjects. Parts standing in
+   the sky that touch the subject (a nose cone in shadow, a gantry along a rocket) join it, so they
+   keep its depth instead of floating off at the sky's.
 5. **Edges**: the map, computed at a reduced size, is brought to the photo's size with a colour-guided
    filter (He et al. 2013, fast variant), so depth edges snap to the photo's colour edges.
 
@@ -37,10 +39,18 @@ CLOSEUP_WEAK_SHARE = 0.2
 #: (measured: 0.73-0.97 on astronaut, coffee, a face crop; 0.30-0.31 on chelsea as PNG or JPEG).
 OUTLINE_CLEAR = 0.6
 OUTLINE_DE = 20.0
+#: A part standing in the sky that touches the subject joins it when no larger than this share of it.
+ATTACH_SHARE = 0.5
+#: Widest a subject's part above the horizon may be (share of the frame's width) to count as standing in
+#: the sky.
+STAND_NARROW = 0.15
 #: Width of a close-up's soft rim, as a share of the long side.
 CLOSEUP_RIM = 0.08
+#: The sky is looked for above this share of the height (below it, smooth blue is water or haze at the
+#: ground's depth; letting the sky run lower pulls structures standing on the ground into two depths).
+SKY_LOWEST = 0.75
 #: Version of this algorithm; part of the depth cache key.
-VERSION = "classical-4"
+VERSION = "classical-5"
 
 
 def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, str], None]] = None) -> np.ndarray:
@@ -87,7 +97,10 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     base[sky] = 0.0
     rel = base
     if subject is not None:
-        rel = _place_subject(base, subject, closeup=_is_closeup(subject, lab))
+        closeup = _is_closeup(subject, lab)
+        if not closeup:
+            subject = _attach_standing(subject, sky)
+        rel = _place_subject(base, subject, closeup=closeup)
     rel = cv2.GaussianBlur(rel, (0, 0), 0.7)
 
     step(0.85, "edges")
@@ -129,7 +142,7 @@ def _sky_mask(lab: np.ndarray) -> np.ndarray:
     # Blue sky at any brightness (dusk included), or bright neutral (overcast, haze).
     sky_colour = (b < -4.0) | ((mean > 55.0) & (b < 8.0) & (np.abs(lab[:, :, 1]) < 8.0))
     cand = (std < 3.0) & sky_colour
-    cand[int(0.75 * h):] = False
+    cand[int(SKY_LOWEST * h):] = False
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=4)
     sky = np.zeros((h, w), bool)
@@ -146,13 +159,19 @@ def _ground_prior(sky: np.ndarray) -> np.ndarray:
     """Disparity rising from the horizon (far, 0) to the bottom row (near, 1)."""
     h, w = sky.shape
     rows = np.arange(h, dtype=np.float32)
-    horizon = 0.0
-    if sky.any():
-        # The horizon sits about where most columns' sky ends.
-        lowest = np.where(sky.any(axis=0), h - 1 - np.argmax(sky[::-1], axis=0), 0)
-        horizon = float(np.median(lowest[sky.any(axis=0)]))
+    horizon = _horizon_row(sky)
     g = np.clip((rows - horizon) / max(h - 1 - horizon, 1.0), 0.0, 1.0)
     return np.repeat(g[:, None], w, axis=1).astype(np.float32)
+
+
+def _horizon_row(sky: np.ndarray) -> float:
+    """Row where most columns' sky ends (0 without sky)."""
+    if not sky.any():
+        return 0.0
+    h = sky.shape[0]
+    cols = sky.any(axis=0)
+    lowest = h - 1 - np.argmax(sky[::-1], axis=0)
+    return float(np.median(lowest[cols]))
 
 
 def _focus_map(pixels: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float]:
@@ -333,6 +352,36 @@ def _grow_in_focus(small: np.ndarray, subject: np.ndarray, focus: np.ndarray, sk
     k = max(5, round(0.04 * max(h, w))) | 1
     grown = cv2.morphologyEx(grown, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     return _fill_holes(grown.astype(bool))
+
+
+def _attach_standing(subject: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """Parts standing in the sky that touch the subject belong to it (a rocket's nose cone in shadow, the
+    gantry along its flank): left out, they would stay at the sky's depth and float off the subject. A
+    part is a connected piece of what is neither sky nor subject above the horizon, no larger than
+    ATTACH_SHARE of the subject (larger, it is something else standing there: a second tower)."""
+    import cv2
+
+    if not sky.any():
+        return subject
+    h, w = subject.shape
+    horizon = int(_horizon_row(sky))
+    cols = np.flatnonzero(subject[:horizon].any(axis=0))
+    # Only a narrow thing standing in the sky (a rocket, a tower, a mast); around a head in front of a
+    # bright backdrop what is neither is the backdrop's own rim, and stays behind.
+    if cols.size == 0 or cols[-1] - cols[0] + 1 > STAND_NARROW * w:
+        return subject
+    standing = ~sky & ~subject
+    standing[horizon:] = False
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return subject
+    touch = cv2.dilate(subject.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    hit = np.unique(labels[touch & standing])
+    limit = ATTACH_SHARE * subject.sum()
+    join = [i for i in hit if i > 0 and stats[i, cv2.CC_STAT_AREA] <= limit]
+    if not join:
+        return subject
+    return subject | np.isin(labels, join)
 
 
 def _is_closeup(subject: np.ndarray, lab: np.ndarray) -> bool:

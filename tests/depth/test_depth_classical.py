@@ -182,3 +182,39 @@ def test_close_up_is_one_rounded_surface_without_a_ring(name, quality):
     step = max(np.abs(inside[:, 3:] - inside[:, :-3]).max(), np.abs(inside[3:] - inside[:-3]).max())
     assert step < 0.25
     assert inside.mean() > np.median(rel)  # and it is nearer than the rest
+
+
+def test_a_part_standing_in_the_sky_that_touches_the_subject_joins_it():
+    from pipelines.depth.classical import _attach_standing
+
+    sky = np.zeros((60, 80), bool)
+    sky[:40] = True
+    subject = np.zeros((60, 80), bool)
+    subject[20:60, 30:40] = True  # a tower rising into the sky
+    sky[20:40, 30:40] = False
+    sky[12:20, 32:38] = False  # its tip, left out of the subject (in shadow)
+    sky[10:40, 60:64] = False  # a pole standing apart
+    out = _attach_standing(subject, sky)
+    assert out[12:20, 32:38].all()
+    assert not out[10:40, 60:64].any()
+    assert (out & ~subject).sum() == 8 * 6
+
+
+def test_rocket_nose_cone_stands_at_the_rocket_depth():
+    from skimage import data
+
+    rel = estimate_relative(data.rocket())
+    # The cone's tip (rows 128-140 at x 322) must not sit at the sky's depth.
+    assert rel[130:140, 318:326].mean() > 0.4
+    assert rel[40:80, 300:340].max() < 0.1
+
+
+def test_a_wide_subject_in_front_of_a_bright_backdrop_keeps_its_outline():
+    from pipelines.depth.classical import _attach_standing
+
+    sky = np.zeros((60, 80), bool)
+    sky[:40] = True
+    subject = np.zeros((60, 80), bool)
+    subject[15:60, 20:60] = True  # a head and shoulders, half the frame wide
+    sky[13:40, 18:62] = False  # the backdrop's rim around it, which the sky test leaves out
+    assert (_attach_standing(subject, sky) == subject).all()
