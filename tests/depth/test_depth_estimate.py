@@ -153,6 +153,34 @@ def test_auto_falls_back_fast_when_the_hub_cannot_be_reached(photo, tmp_path, mo
     assert any("fell back" in n and "cannot be reached" in n for n in dm.notices)
 
 
+def test_unobtainable_weights_are_refused_before_transformers_is_imported(monkeypatch):
+    import sys
+
+    from huggingface_hub import constants
+
+    depth_models.load_depth_anything.cache_clear()
+    monkeypatch.setitem(sys.modules, "transformers", None)  # importing it now raises ImportError
+    monkeypatch.setattr(depth_models, "hub_offline", lambda: False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(ModelUnavailableError, match="cannot be reached"):
+        depth_models.load_depth_anything("depth-anything-v2-small", "depth-anything/Depth-Anything-V2-Small-hf")
+    monkeypatch.setattr(depth_models, "hub_offline", lambda: True)
+    with pytest.raises(ModelUnavailableError, match="HF_HUB_OFFLINE"):
+        depth_models.load_depth_anything("depth-anything-v2-small", "depth-anything/Depth-Anything-V2-Small-hf")
+
+
+def test_cached_weights_go_on_to_load_the_model(monkeypatch, tmp_path):
+    import sys
+
+    import huggingface_hub
+
+    depth_models.load_depth_anything.cache_clear()
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo, name: str(tmp_path / name))
+    with pytest.raises(ModelUnavailableError, match="needs transformers"):  # past the check, into the import
+        depth_models.load_depth_anything("depth-anything-v2-small", "depth-anything/Depth-Anything-V2-Small-hf")
+
+
 def test_progress_reports_rising_fractions(photo, tmp_path):
     seen = []
     depth.estimate(photo, "classical", cache_dir=tmp_path, progress=lambda f, what: seen.append(f))
