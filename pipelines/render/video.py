@@ -14,10 +14,12 @@ from pipelines.core.errors import InputError
 
 CODECS = {".mp4": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-movflags", "+faststart"],
           ".webm": ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "realtime", "-cpu-used", "8"]}
-#: x264 options on top of the preset: a diamond motion search and no 8x8 inter partitions cut x264's time
-#: per 1080p frame by about a quarter for 1 % more bytes and the same PSNR on parallax takes (smooth,
-#: sub-pixel motion, where the wider searches find nothing better); ``bench/bench_speed.py`` prints it.
-X264_PARAMS = ("me=dia", "partitions=i8x8,i4x4")
+#: x264 options on top of the preset: superfast's motion search (diamond, one sub-pixel refinement, no 8x8
+#: inter partitions) with veryfast's macroblock-tree lookahead, which is what keeps the file small (superfast
+#: without it writes 2-3x the bytes). On parallax takes (smooth sub-pixel motion, where wider searches find
+#: little) x264 spends about 40 % less CPU per 1080p frame for 4-7 % more bytes and 0.1 dB less PSNR
+#: against the lossless frames at the same CRF; ``bench/bench_speed.py`` prints the CPU and the size.
+X264_PARAMS = ("me=dia", "subme=1", "partitions=i8x8,i4x4")
 
 #: BT.601 limited range ("tv"), the matrix and range ffmpeg's rgb24 -> yuv420p conversion uses for an
 #: untagged video: rows Y, Cb, Cr; columns R, G, B, offset (levels of 255).
