@@ -127,8 +127,9 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
     params, target = _output_params(ext, loop_frames), str(tmp)
     if segments is not None:
         params, target = stream_outputs(params, tmp, Path(segments), fps)
+    codec = CODECS[ext][CODECS[ext].index("-c:v") + 1]  # named, so imageio-ffmpeg does not probe (~0.2 s)
     writer = imageio_ffmpeg.write_frames(
-        target, (w, h), fps=fps, codec=None, pix_fmt_in="yuv420p", pix_fmt_out="yuv420p", quality=None,
+        target, (w, h), fps=fps, codec=codec, pix_fmt_in="yuv420p", pix_fmt_out="yuv420p", quality=None,
         macro_block_size=1, output_params=params, ffmpeg_log_level="error")
     writer.send(None)
     try:

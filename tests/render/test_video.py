@@ -108,3 +108,14 @@ def test_a_frame_of_another_size_midway_is_refused_and_nothing_is_left(tmp_path)
     with pytest.raises(InputError, match="frame size changed from 8x8 to 8x10"):
         write_video(frames, tmp_path / "bad.mp4", 12)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_encoder_is_named_so_imageio_ffmpeg_does_not_probe_for_one(tmp_path, monkeypatch):
+    import imageio_ffmpeg._io
+
+    def probe():
+        raise AssertionError("probed ffmpeg for an H.264 encoder (two ffmpeg runs before the first frame)")
+
+    monkeypatch.setattr(imageio_ffmpeg._io, "get_first_available_h264_encoder", probe)
+    for ext in (".mp4", ".webm"):
+        assert write_video([np.zeros((16, 16, 3), np.uint8)] * 2, tmp_path / f"t{ext}", 12).is_file()
