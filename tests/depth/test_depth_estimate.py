@@ -172,13 +172,41 @@ def test_unobtainable_weights_are_refused_before_transformers_is_imported(monkey
 def test_cached_weights_go_on_to_load_the_model(monkeypatch, tmp_path):
     import sys
 
-    import huggingface_hub
-
     depth_models.load_depth_anything.cache_clear()
     monkeypatch.setitem(sys.modules, "transformers", None)
-    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo, name: str(tmp_path / name))
+    monkeypatch.setattr(depth_models, "weights_cached", lambda repo, name: True)
     with pytest.raises(ModelUnavailableError, match="needs transformers"):  # past the check, into the import
         depth_models.load_depth_anything("depth-anything-v2-small", "depth-anything/Depth-Anything-V2-Small-hf")
+
+
+def test_weights_cached_reads_the_cache_as_huggingface_hub_does(monkeypatch, tmp_path):
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    repo = tmp_path / "models--org--net"
+    cases = []
+
+    def agree(name):
+        ours = depth_models.weights_cached("org/net", name)
+        assert ours == isinstance(try_to_load_from_cache("org/net", name), str)
+        cases.append(ours)
+
+    agree("config.json")  # no folder for the model
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    agree("config.json")  # the commit is there, the file is not
+    (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+    agree("config.json")
+    agree("model.safetensors")
+    (repo / "snapshots" / "old").mkdir()
+    (repo / "snapshots" / "old" / "model.safetensors").write_text("")
+    agree("model.safetensors")  # in another commit than main's: not what would load
+    (repo / "refs" / "main").unlink()
+    (repo / "snapshots" / "main").mkdir()
+    (repo / "snapshots" / "main" / "config.json").write_text("{}")
+    agree("config.json")
+    assert cases == [False, False, True, False, False, True]
 
 
 def test_progress_reports_rising_fractions(photo, tmp_path):
