@@ -1,4 +1,4 @@
-"""The parallax frame loop as it was before it was made faster (as in commit bacb9cb), kept verbatim so the
+"""The parallax frame loop as it was before it was made faster (as in commit 311aab1), kept verbatim so the
 tests can check that the faster loop renders the same bytes. Only the loop lives here; the scene, the
 camera matrices, the grid and the extra channels are the module's own."""
 import math
