@@ -134,5 +134,7 @@ def save_depth_png(depth: DepthMap, path: str | os.PathLike) -> Path:
 
     path = Path(path)
     arr = np.round(depth.relative * 65535.0).astype(np.uint16)
-    Image.fromarray(arr).save(path)
+    # zlib's fastest level: a fifth of the default's time (0.1 s instead of 0.6 s at 1080p, paid beside
+    # every take) for a file about 5 % larger; the values are the same.
+    Image.fromarray(arr).save(path, compress_level=1)
     return path

@@ -2,8 +2,10 @@
 
 Loading never waits on the network when it cannot help: cached weights are tried first with
 ``local_files_only=True``; a download is tried only when the hub is not switched off (``HF_HUB_OFFLINE``)
-and answers a TCP connect within a few seconds. Every failure becomes a :class:`ModelUnavailableError`
-that names the fix. Models are injected (``model=``) by tests and by callers that hold one already.
+and answers a TCP connect within a few seconds. Whether the weights can be had at all (in the local cache,
+or from a hub that answers) is checked before transformers or controlnet-aux is imported, which alone
+takes seconds. Every failure becomes a :class:`ModelUnavailableError` that names the fix. Models are
+injected (``model=``) by tests and by callers that hold one already.
 
 Outputs are relative depth maps, (H, W) float32 in [0, 1], 1 = near, at the photo's size.
 """
@@ -78,24 +80,52 @@ def _offline_error(name: str, hub_id: str) -> ModelUnavailableError:
     )
 
 
-def _fetch(name: str, hub_id: str, load, probe_file: str | None = None):
-    """Call ``load(local_files_only)``: the local cache first, then the network if it can answer."""
-    if probe_file is not None and hub_offline():
-        # Offline and not cached: say so before paying for importing and building the model.
-        from huggingface_hub import try_to_load_from_cache
+def _unreachable_error(name: str, hub_id: str) -> ModelUnavailableError:
+    return ModelUnavailableError(
+        f"{name} weights ({hub_id}) are not cached and the Hugging Face hub cannot be reached; "
+        "connect to the internet once to download them, or use the 'classical' estimator"
+    )
 
-        if not isinstance(try_to_load_from_cache(hub_id, probe_file), str):
-            raise _offline_error(name, hub_id)
+
+def weights_cached(hub_id: str, filename: str) -> bool:
+    """Whether ``filename`` of the model ``hub_id`` (its main revision) is in the local Hugging Face cache.
+
+    Reads the cache's documented layout (``models--ORG--NAME/refs/main`` names the commit, the file is
+    ``snapshots/COMMIT/FILE``) as ``huggingface_hub.try_to_load_from_cache`` does, without importing the
+    hub's download stack (0.2 s of CPU, httpx) on the way to finding out that nothing is cached."""
+    from pathlib import Path
+
+    from huggingface_hub import constants
+
+    repo = Path(constants.HF_HUB_CACHE) / constants.REPO_ID_SEPARATOR.join(["models", *hub_id.split("/")])
+    try:
+        revision = (repo / "refs" / "main").read_text()
+    except OSError:
+        revision = "main"
+    return (repo / "snapshots" / revision / filename).is_file()
+
+
+def check_obtainable(name: str, hub_id: str, probe_file: str) -> None:
+    """Raise :class:`ModelUnavailableError` when ``probe_file`` of ``hub_id`` is not in the local cache and
+    cannot be downloaded (the hub switched off, or not answering). Cheap (no transformers, no torch), so
+    the callers run it before paying seconds for importing and building a model that cannot load."""
+    if weights_cached(hub_id, probe_file):
+        return
+    if hub_offline():
+        raise _offline_error(name, hub_id)
+    if not hub_reachable():
+        raise _unreachable_error(name, hub_id)
+
+
+def _fetch(name: str, hub_id: str, load):
+    """Call ``load(local_files_only)``: the local cache first, then the network if it can answer."""
     try:
         return load(True)
     except Exception as local_exc:  # transformers/hf_hub raise OSError, ValueError, EntryNotFound...
         if hub_offline():
             raise _offline_error(name, hub_id) from local_exc
     if not hub_reachable():
-        raise ModelUnavailableError(
-            f"{name} weights ({hub_id}) are not cached and the Hugging Face hub cannot be reached; "
-            "connect to the internet once to download them, or use the 'classical' estimator"
-        )
+        raise _unreachable_error(name, hub_id)
     try:
         return load(False)
     except Exception as exc:  # network, disk full, gated repo...: all mean "cannot load here"
@@ -110,8 +140,7 @@ def _fetch(name: str, hub_id: str, load, probe_file: str | None = None):
 @functools.lru_cache(maxsize=2)
 def load_depth_anything(name: str, hub_id: str) -> tuple[Any, Any]:
     """(model, image processor) for a Depth Anything checkpoint; loaded once per process."""
-    if hub_offline():
-        _fetch(name, hub_id, lambda local_only: None, probe_file="config.json")
+    check_obtainable(name, hub_id, "config.json")
     try:
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
     except ImportError as exc:
@@ -159,8 +188,7 @@ def load_annotator(name: str, detector: str, hub_id: str, weights_file: str) -> 
     """A controlnet-aux detector (MidasDetector, ZoeDetector, LeresDetector) from its annotator weights."""
     import warnings
 
-    if hub_offline():
-        _fetch(name, hub_id, lambda local_only: None, probe_file=weights_file)
+    check_obtainable(name, hub_id, weights_file)
     try:
         with warnings.catch_warnings():
             # Importing controlnet_aux registers dozens of timm models and warns about each, and about

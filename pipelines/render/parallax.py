@@ -276,35 +276,69 @@ class _Grid:
         return up[s:s + h, s:s + w]
 
 
-def _solve_layer(layer: Layer, grid: _Grid, A_inv: np.ndarray, b: np.ndarray, w_src: int, h_src: int):
+@dataclass(frozen=True)
+class _LayerConstants:
+    """What rendering reads of a layer that no frame changes (a living photo moves its regions inside the
+    resample, not in the scene): the median disparity the solver starts from, and where the layer has
+    alpha, dilated, at the disparity field's resolution (None for the opaque farthest layer). Computed
+    once per camera move."""
+
+    median_disparity: float
+    reach: Optional[np.ndarray]
+
+
+def _layer_constants(scene: Scene) -> tuple[_LayerConstants, ...]:
+    out = []
+    for k, layer in enumerate(scene.layers):
+        reach = None
+        if k > 0:
+            fh, fw = layer.disparity.shape
+            reach = cv2.resize(cv2.dilate(layer.rgba[..., 3], np.ones((3, 3), np.uint8)), (fw, fh),
+                               interpolation=cv2.INTER_AREA)
+            reach = cv2.dilate(reach, np.ones((3, 3), np.uint8))
+        out.append(_LayerConstants(float(np.median(layer.disparity)), reach))
+    return tuple(out)
+
+
+def _rays(grid: _Grid, A_inv: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """u = A^-1 p for every grid node p, as three (ny, nx) planes, and v = A^-1 b (see :func:`_solve_layer`);
+    the same for every layer of a frame."""
+    p = np.stack([grid.xs, grid.ys, np.ones_like(grid.xs)], -1)
+    u = p @ A_inv.T  # (ny, nx, 3)
+    u0, u1, u2 = (np.ascontiguousarray(u[..., c]) for c in range(3))
+    return u0, u1, u2, A_inv @ b
+
+
+def _solve_layer(layer: Layer, rays, median_disparity: float, w_src: int, h_src: int):
     """Source pixel hit by each grid node's ray on the layer's surface, by fixed-point iteration.
 
     Projection (DESIGN's contract): p ~ A q - w b with A = K_o R^T K_s^-1, b = K_o R^T C and w the
     source disparity at q. For a fixed w this inverts in closed form (Sherman-Morrison):
-    q ~ u + v * w * u_z / (1 - w * v_z), u = A^-1 p, v = A^-1 b. Iterate w <- disparity(q).
-    Returns (qx, qy, z_out, valid) on the grid (float32).
+    q ~ u + v * w * u_z / (1 - w * v_z), u = A^-1 p, v = A^-1 b (``rays``). Iterate w <- disparity(q),
+    from the layer's median disparity. Returns (qx, qy, w, valid) on the grid (float64; valid bool).
+    Each component is computed on its own plane, in the same order of operations as the whole vectors
+    were before, so the results are the same to the bit.
     """
-    p = np.stack([grid.xs, grid.ys, np.ones_like(grid.xs)], -1)
-    u = p @ A_inv.T  # (ny, nx, 3)
-    v = A_inv @ b
+    u0, u1, u2, (v0, v1, v2) = rays
     field_ = layer.disparity
     fh, fw = field_.shape
     sx, sy = fw / w_src, fh / h_src
-    wd = np.full(grid.xs.shape, float(np.median(field_)), np.float64)
+    wd = np.full(u0.shape, median_disparity, np.float64)
     for _ in range(SOLVER_STEPS):
-        g = wd * u[..., 2] / (1.0 - wd * v[2])
-        q = u + g[..., None] * v
-        qz = np.where(np.abs(q[..., 2]) > 1e-12, q[..., 2], 1e-12)
-        qx, qy = q[..., 0] / qz, q[..., 1] / qz
+        g = wd * u2 / (1.0 - wd * v2)
+        q2 = u2 + g * v2
+        qz = np.where(np.abs(q2) > 1e-12, q2, 1e-12)
+        qx = (u0 + g * v0) / qz
+        qy = (u1 + g * v1) / qz
         mx = ((qx + 0.5) * sx - 0.5).astype(np.float32)
         my = ((qy + 0.5) * sy - 0.5).astype(np.float32)
         wd = cv2.remap(field_, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
-    g = wd * u[..., 2] / (1.0 - wd * v[2])
-    q = u + g[..., None] * v
-    qz = q[..., 2]
+    den = 1.0 - wd * v2
+    g = wd * u2 / den
+    qz = u2 + g * v2
     with np.errstate(divide="ignore", invalid="ignore"):
-        qx, qy = q[..., 0] / qz, q[..., 1] / qz
-    valid = (qz > 1e-9) & np.isfinite(qx) & np.isfinite(qy) & (np.abs(1.0 - wd * v[2]) > 1e-9)
+        qx, qy = (u0 + g * v0) / qz, (u1 + g * v1) / qz
+    valid = (qz > 1e-9) & np.isfinite(qx) & np.isfinite(qy) & (np.abs(den) > 1e-9)
     return qx, qy, wd, valid
 
 
@@ -319,43 +353,49 @@ def _frame_matrices(scene: Scene, path: CameraPath, i: int):
 
 
 def _render_frame(scene: Scene, path: CameraPath, grid: _Grid, i: int, want_holes: bool,
-                  want_depth: bool, moving: Moving = None) -> Frame:
+                  want_depth: bool, moving: Moving = None,
+                  constants: Optional[tuple[_LayerConstants, ...]] = None) -> Frame:
     resample = moving(i) if moving is not None else None  # living photos: see Moving
+    constants = constants or _layer_constants(scene)
     w_src, h_src = scene.size
     w, h = path.width, path.height
     A, b = _frame_matrices(scene, path, i)
-    A_inv = np.linalg.inv(A)
+    rays = _rays(grid, np.linalg.inv(A), b)
     out = None
     holes = np.zeros((h, w), np.uint8) if want_holes else None
     zbuf = np.zeros((h, w), np.float32) if want_depth else None
     for k, layer in enumerate(scene.layers):
-        qx, qy, wd, valid = _solve_layer(layer, grid, A_inv, b, w_src, h_src)
+        qx, qy, wd, valid = _solve_layer(layer, rays, constants[k].median_disparity, w_src, h_src)
         qx = np.where(valid, qx, -1e4)
         qy = np.where(valid, qy, -1e4)
         nodes = np.stack([qx, qy], -1).astype(np.float32)
         if k > 0:
-            roi = _layer_roi(layer, grid, qx, qy, valid, w, h, w_src, h_src)
+            roi = _layer_roi(constants[k].reach, grid, qx, qy, valid, w, h, w_src, h_src)
             if roi is None:
                 continue
         else:
             roi = (0, 0, w, h)
         x0, y0, x1, y1 = roi
         border = cv2.BORDER_REPLICATE if k == 0 else cv2.BORDER_CONSTANT
-        src = layer.rgba if k > 0 else layer.rgba[..., :3]
+        src = layer.rgba if k > 0 else layer.rgba[..., :3]  # what a living photo's resampler takes
         warped = resample(k, src, nodes, grid, roi, border) if resample is not None else None
         if warped is None or want_holes or want_depth:
-            maps = grid.upsample(nodes, w, h)[y0:y1, x0:x1]
-            m1, m2 = cv2.convertMaps(np.ascontiguousarray(maps), None, cv2.CV_16SC2)
+            # OpenCV reads the cropped map (rows apart, pixels packed) in place.
+            m1, m2 = cv2.convertMaps(grid.upsample(nodes, w, h)[y0:y1, x0:x1], None, cv2.CV_16SC2)
         if warped is None:
-            warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
+            # All four channels: OpenCV copies an array whose pixels are not packed (a 3-channel view of
+            # RGBA) before warping it, which costs more than warping the fourth channel.
+            warped = cv2.remap(layer.rgba, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
         if k == 0:
-            out = warped.copy()
+            # A resampler's 3-channel result is copied: later layers are composited into ``out`` in place.
+            out = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB) if warped.shape[2] == 4 else warped.copy()
             alpha = None
         else:
-            alpha = warped[..., 3]
-            inv = cv2.merge([255 - alpha] * 3)
+            alpha = cv2.extractChannel(warped, 3)
+            inv = cv2.cvtColor(cv2.bitwise_not(alpha), cv2.COLOR_GRAY2RGB)
             region = out[y0:y1, x0:x1]
-            out[y0:y1, x0:x1] = cv2.add(warped[..., :3], cv2.multiply(region, inv, scale=1.0 / 255.0))
+            cv2.add(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB), cv2.multiply(region, inv, scale=1.0 / 255.0),
+                    dst=region)
         if want_holes or want_depth:
             _extra_channels(layer, k, m1, m2, alpha, roi, holes, zbuf, grid, nodes, wd, valid, A, b, w, h)
     return Frame(image=out, holes=holes, depth=zbuf)
@@ -382,15 +422,14 @@ def _extra_channels(layer, k, m1, m2, alpha, roi, holes, zbuf, grid, nodes, wd, 
         region[top] = z_up[top]
 
 
-def _layer_roi(layer: Layer, grid: _Grid, qx, qy, valid, w, h, w_src, h_src):
-    """Output rectangle (x0, y0, x1, y1) where a (non-opaque) layer can be visible, or None."""
+def _layer_roi(reach: np.ndarray, grid: _Grid, qx, qy, valid, w, h, w_src, h_src):
+    """Output rectangle (x0, y0, x1, y1) where a (non-opaque) layer can be visible, or None; ``reach`` is
+    the layer's :attr:`_LayerConstants.reach`."""
     inside = valid & (qx > -1) & (qx < w_src) & (qy > -1) & (qy < h_src)
     if not inside.any():
         return None
-    a = layer.rgba[..., 3]
-    fh, fw = layer.disparity.shape
-    small = cv2.resize(cv2.dilate(a, np.ones((3, 3), np.uint8)), (fw, fh), interpolation=cv2.INTER_AREA)
-    small = cv2.dilate(small, np.ones((3, 3), np.uint8))
+    small = reach
+    fh, fw = reach.shape
     mx = ((qx + 0.5) * fw / w_src - 0.5).astype(np.float32)
     my = ((qy + 0.5) * fh / h_src - 0.5).astype(np.float32)
     seen = cv2.remap(small, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
@@ -414,19 +453,21 @@ def iter_frames(scene: Scene, path: CameraPath, *, holes: bool = False, depth: b
     frames side by side; memory stays bounded to a few frames in flight. ``moving``: regions of the photo
     that move in each frame (a living photo, see :data:`Moving`; called from the worker threads)."""
     grid = _Grid.for_size(path.width, path.height)
+    constants = _layer_constants(scene)
     n = path.num_frames
     if workers <= 1 or n == 1:
         for i in range(n):
-            yield _render_frame(scene, path, grid, i, holes, depth, moving)
+            yield _render_frame(scene, path, grid, i, holes, depth, moving, constants)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         ahead = workers * 2
-        futures = [pool.submit(_render_frame, scene, path, grid, i, holes, depth, moving) for i in range(min(ahead, n))]
+        futures = [pool.submit(_render_frame, scene, path, grid, i, holes, depth, moving, constants)
+                   for i in range(min(ahead, n))]
         for i in range(n):
             frame = futures[i].result()
             if i + ahead < n:
                 futures.append(pool.submit(_render_frame, scene, path, grid, i + ahead, holes, depth,
-                                           moving))
+                                           moving, constants))
             futures[i] = None
             yield frame
 

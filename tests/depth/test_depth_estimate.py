@@ -153,6 +153,62 @@ def test_auto_falls_back_fast_when_the_hub_cannot_be_reached(photo, tmp_path, mo
     assert any("fell back" in n and "cannot be reached" in n for n in dm.notices)
 
 
+def test_unobtainable_weights_are_refused_before_transformers_is_imported(monkeypatch):
+    import sys
+
+    from huggingface_hub import constants
+
+    depth_models.load_depth_anything.cache_clear()
+    monkeypatch.setitem(sys.modules, "transformers", None)  # importing it now raises ImportError
+    monkeypatch.setattr(depth_models, "hub_offline", lambda: False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(ModelUnavailableError, match="cannot be reached"):
+        depth_models.load_depth_anything("depth-anything-v2-small", "depth-anything/Depth-Anything-V2-Small-hf")
+    monkeypatch.setattr(depth_models, "hub_offline", lambda: True)
+    with pytest.raises(ModelUnavailableError, match="HF_HUB_OFFLINE"):
+        depth_models.load_depth_anything("depth-anything-v2-small", "depth-anything/Depth-Anything-V2-Small-hf")
+
+
+def test_cached_weights_go_on_to_load_the_model(monkeypatch, tmp_path):
+    import sys
+
+    depth_models.load_depth_anything.cache_clear()
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    monkeypatch.setattr(depth_models, "weights_cached", lambda repo, name: True)
+    with pytest.raises(ModelUnavailableError, match="needs transformers"):  # past the check, into the import
+        depth_models.load_depth_anything("depth-anything-v2-small", "depth-anything/Depth-Anything-V2-Small-hf")
+
+
+def test_weights_cached_reads_the_cache_as_huggingface_hub_does(monkeypatch, tmp_path):
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    repo = tmp_path / "models--org--net"
+    cases = []
+
+    def agree(name):
+        ours = depth_models.weights_cached("org/net", name)
+        assert ours == isinstance(try_to_load_from_cache("org/net", name), str)
+        cases.append(ours)
+
+    agree("config.json")  # no folder for the model
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    agree("config.json")  # the commit is there, the file is not
+    (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+    agree("config.json")
+    agree("model.safetensors")
+    (repo / "snapshots" / "old").mkdir()
+    (repo / "snapshots" / "old" / "model.safetensors").write_text("")
+    agree("model.safetensors")  # in another commit than main's: not what would load
+    (repo / "refs" / "main").unlink()
+    (repo / "snapshots" / "main").mkdir()
+    (repo / "snapshots" / "main" / "config.json").write_text("{}")
+    agree("config.json")
+    assert cases == [False, False, True, False, False, True]
+
+
 def test_progress_reports_rising_fractions(photo, tmp_path):
     seen = []
     depth.estimate(photo, "classical", cache_dir=tmp_path, progress=lambda f, what: seen.append(f))

@@ -142,7 +142,9 @@ def test_keep_then_finish_with_caption_9x16_and_sea(page, tmp_path, coffee):
     k = len(captioned) // 2  # 0.5 s: the 0.5 s fade-in is over, the fade-out not begun
     Image.fromarray(np.concatenate([captioned[k], plain[k]], axis=1)).save(SHOTS / "finish-frame.png")
     changed = np.abs(captioned[k].astype(int) - plain[k].astype(int)).max(axis=2) > 60
-    white = (captioned[k] >= 235).all(axis=2) & ~(plain[k] >= 235).all(axis=2)  # near-white only with caption
+    # Near-white only with the caption: white there, and clearly darker without it (two encodes of one
+    # frame differ by a few levels, which flips pixels of a bright photo across any single threshold).
+    white = (captioned[k] >= 235).all(axis=2) & ~(plain[k] >= 225).all(axis=2)
     q = h // 4
     assert changed[-q:].sum() > 500 and white[-q:].sum() > 100, (changed[-q:].sum(), white[-q:].sum())
     assert changed[: 2 * q].sum() < 20 and white[: 2 * q].sum() < 10, (changed[: 2 * q].sum(), white[: 2 * q].sum())
