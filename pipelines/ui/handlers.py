@@ -110,7 +110,9 @@ def estimate_text(studio: studio_api.Studio, photo: Any, num_takes: float, durat
         frames = max(1, round(req.duration * req.fps))
         n = req.num_takes
         secs = studio.estimate(w, h, frames, n)
-        first = f"; the first plays after about {max(1, round(studio.estimate(w, h, frames, 1)))} s" if n > 1 else ""
+        # The first take streams into the page while it renders (within a second or two of the click).
+        first = (f"; the first moves on screen as it renders and is whole after about "
+                 f"{max(1, round(studio.estimate(w, h, frames, 1)))} s") if n > 1 else ""
         model = _model_estimate(studio, engine, frames, w, h, n)
     except Exception:  # an estimate is a hint; bad values get their message from Generate
         return ""

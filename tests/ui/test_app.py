@@ -301,7 +301,7 @@ def test_estimate_endpoint(client, photo_file):
     from gradio_client import handle_file
 
     text = client.predict(handle_file(photo_file), 3, 2.0, 24, "9:16", 640, api_name="/estimate")
-    assert "3 take(s) of 48 frames at 360x640; the first plays after about" in text
+    assert "3 take(s) of 48 frames at 360x640; the first moves on screen as it renders and is whole after about" in text
 
 
 def test_a_loaded_recipe_fills_the_controls_and_generate_renders_the_same_take(client, photo_file,
