@@ -17,7 +17,8 @@ usually obeys, in the order they are applied:
 5. **Edges**: the map, computed at a reduced size, is brought to the photo's size with a colour-guided
    filter (He et al. 2013, fast variant), so depth edges snap to the photo's colour edges.
 
-Everything works on (H, W) float32 maps, 1 = near, 0 = far.
+Everything works on (H, W) float32 maps, 1 = near, 0 = far. The sky and ground cues are in
+:mod:`pipelines.depth.sky`, the subject's cut-out, growth and placement in :mod:`pipelines.depth.subject`.
 """
 from __future__ import annotations
 
@@ -25,30 +26,14 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from pipelines.depth.sky import _ground_prior, _sky_mask
+from pipelines.depth.subject import (_attach_standing, _grow_in_focus, _is_closeup, _place_subject,
+                                     _subject_mask)
+
 #: Long side, in pixels, of the image the cues are computed on (speed; the guided filter restores edges).
 WORK_SIDE = 320
 #: Long side of the image the focus cue is measured on: blur shrinks with the image, so measure it larger.
 FOCUS_SIDE = 720
-#: Share of the frame a subject must cover to be a close-up (one rounded surface, no cut-out outline).
-CLOSEUP_SHARE = 0.45
-#: A smaller subject (down to this share) is a close-up too when its outline is not a clear colour edge:
-#: GrabCut then drew it through the subject (a cat's face cut out of its own fur, as a re-encoded JPEG of
-#: the same photo gets), and a cut-out would put a ring inside it.
-CLOSEUP_WEAK_SHARE = 0.2
-#: The outline is clear when at least OUTLINE_CLEAR of it separates colours OUTLINE_DE (Lab) apart
-#: (measured: 0.73-0.97 on astronaut, coffee, a face crop; 0.30-0.31 on chelsea as PNG or JPEG).
-OUTLINE_CLEAR = 0.6
-OUTLINE_DE = 20.0
-#: A part standing in the sky that touches the subject joins it when no larger than this share of it.
-ATTACH_SHARE = 0.5
-#: Widest a subject's part above the horizon may be (share of the frame's width) to count as standing in
-#: the sky.
-STAND_NARROW = 0.15
-#: Width of a close-up's soft rim, as a share of the long side.
-CLOSEUP_RIM = 0.08
-#: The sky is looked for above this share of the height (below it, smooth blue is water or haze at the
-#: ground's depth; letting the sky run lower pulls structures standing on the ground into two depths).
-SKY_LOWEST = 0.75
 #: Version of this algorithm; part of the depth cache key.
 VERSION = "classical-5"
 
@@ -130,50 +115,6 @@ def _resize_long(img: np.ndarray, side: int, interp: int) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp)
 
 
-def _sky_mask(lab: np.ndarray) -> np.ndarray:
-    """Bright, smooth region connected to the top edge and living in the upper part of the frame."""
-    import cv2
-
-    h, w = lab.shape[:2]
-    L = lab[:, :, 0]
-    mean = cv2.blur(L, (7, 7))
-    std = np.sqrt(np.maximum(cv2.blur(L * L, (7, 7)) - mean * mean, 0.0))
-    b = lab[:, :, 2]
-    # Blue sky at any brightness (dusk included), or bright neutral (overcast, haze).
-    sky_colour = (b < -4.0) | ((mean > 55.0) & (b < 8.0) & (np.abs(lab[:, :, 1]) < 8.0))
-    cand = (std < 3.0) & sky_colour
-    cand[int(SKY_LOWEST * h):] = False
-    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=4)
-    sky = np.zeros((h, w), bool)
-    for i in range(1, n):
-        x, y, cw, ch, area = stats[i]
-        if y == 0 and area > 0.01 * h * w and cw > 0.15 * w:
-            sky |= labels == i
-    if sky.sum() < 0.02 * h * w:
-        return np.zeros((h, w), bool)
-    return sky
-
-
-def _ground_prior(sky: np.ndarray) -> np.ndarray:
-    """Disparity rising from the horizon (far, 0) to the bottom row (near, 1)."""
-    h, w = sky.shape
-    rows = np.arange(h, dtype=np.float32)
-    horizon = _horizon_row(sky)
-    g = np.clip((rows - horizon) / max(h - 1 - horizon, 1.0), 0.0, 1.0)
-    return np.repeat(g[:, None], w, axis=1).astype(np.float32)
-
-
-def _horizon_row(sky: np.ndarray) -> float:
-    """Row where most columns' sky ends (0 without sky)."""
-    if not sky.any():
-        return 0.0
-    h = sky.shape[0]
-    cols = sky.any(axis=0)
-    lowest = h - 1 - np.argmax(sky[::-1], axis=0)
-    return float(np.median(lowest[cols]))
-
-
 def _focus_map(pixels: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float]:
     """Dense sharpness in [0, 1] (1 = in focus) at ``size``, and how much to trust it (0..1).
 
@@ -247,211 +188,6 @@ def _saliency(lab: np.ndarray, sky: np.ndarray) -> np.ndarray:
     sal = np.clip(d, 0.0, 1.0) * (0.3 + 0.7 * centre)
     sal[sky] = 0.0
     return sal.astype(np.float32)
-
-
-def _subject_mask(small: np.ndarray, seeds: np.ndarray, sky: np.ndarray) -> Optional[np.ndarray]:
-    """GrabCut seeded from the saliency map; None when no convincing subject stands out."""
-    import cv2
-
-    h, w = seeds.shape
-    if float(seeds.max()) < 0.25:
-        return None
-    hi = np.percentile(seeds, 97)
-    mid = np.percentile(seeds, 75)
-    mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
-    # A subject is usually framed in the middle: the central ellipse starts as "probably subject" and
-    # GrabCut's colour models decide (this lets a face the colour of the wall join the body below it).
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    ellipse = ((xx - 0.5 * w) / (0.3 * w)) ** 2 + ((yy - 0.6 * h) / (0.45 * h)) ** 2 < 1.0
-    mask[ellipse] = cv2.GC_PR_FGD
-    mask[seeds >= max(mid, 0.2)] = cv2.GC_PR_FGD
-    mask[(seeds >= max(hi, 0.4))] = cv2.GC_FGD
-    bw = max(1, round(0.02 * min(h, w)))
-    side = slice(0, int(0.6 * h))
-    for strip in (mask[:bw], mask[side, :bw], mask[side, -bw:]):
-        strip[strip != cv2.GC_FGD] = cv2.GC_BGD
-    mask[sky] = cv2.GC_BGD
-    if not (mask == cv2.GC_FGD).any() or not np.isin(mask, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
-        return None
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(np.ascontiguousarray(small), mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:
-        return None  # degenerate colour models (e.g. a flat image): no subject
-    fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
-    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
-    if n <= 1:
-        return None
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = []
-    for i in 1 + np.flatnonzero(areas >= 0.25 * areas.max()):
-        rows = (labels == i).sum(axis=1)
-        rows = rows[rows > 0]
-        # A band filling the frame's width row after row is ground or a wall seen against the sky,
-        # not a subject standing in front of something.
-        if (rows / w).mean() < 0.85:
-            keep.append(i)
-    fg = np.isin(labels, keep)
-    frac = fg.mean()
-    if not 0.02 <= frac <= 0.7:
-        return None
-    # A subject must stand out: its seed score well above the rest's.
-    if seeds[fg].mean() < 1.8 * seeds[~fg].mean() + 0.05:
-        return None
-    return _fill_holes(fg)
-
-
-def _fill_holes(fg: np.ndarray) -> np.ndarray:
-    """Background regions enclosed by the subject (not touching the frame) are part of it."""
-    import cv2
-
-    h, w = fg.shape
-    filled = fg.astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((1 - filled).astype(np.uint8), connectivity=4)
-    for i in range(1, n):
-        x, y, cw, ch, _ = stats[i]
-        if x > 0 and y > 0 and x + cw < w and y + ch < h:
-            filled[labels == i] = 1
-    return filled.astype(bool)
-
-
-def _grow_in_focus(small: np.ndarray, subject: np.ndarray, focus: np.ndarray, sky: np.ndarray) -> np.ndarray:
-    """Add in-focus regions touching the subject (a face the colour of the wall above a bright body),
-    and what lies between its parts in a column (a dark collar between face and suit); then let GrabCut
-    trace the grown outline on the photo's colours."""
-    import cv2
-
-    h, w = subject.shape
-    sharp = ((focus > 0.6) & ~sky).astype(np.uint8)
-    n, labels = cv2.connectedComponents(sharp, connectivity=8)
-    near = cv2.dilate(subject.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    grow = np.zeros_like(subject)
-    for i in range(1, n):
-        part = labels == i
-        if (part & near).any() and (part & ~subject).sum() < subject.sum():
-            grow |= part & ~subject
-    if grow.sum() < 0.002 * h * w:
-        return subject
-    union = subject | grow
-    between = np.maximum.accumulate(union, axis=0) & np.maximum.accumulate(union[::-1], axis=0)[::-1]
-    mask = np.full((h, w), cv2.GC_BGD, np.uint8)
-    band = cv2.dilate(between.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
-    mask[band] = cv2.GC_PR_BGD
-    mask[between] = cv2.GC_PR_FGD
-    mask[cv2.erode(subject.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0] = cv2.GC_FGD
-    mask[cv2.erode(grow.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0] = cv2.GC_FGD
-    mask[sky] = cv2.GC_BGD
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(np.ascontiguousarray(small), mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:
-        return subject
-    grown = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD) | subject).astype(np.uint8)
-    # Close the seams where the parts meet.
-    k = max(5, round(0.04 * max(h, w))) | 1
-    grown = cv2.morphologyEx(grown, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    return _fill_holes(grown.astype(bool))
-
-
-def _attach_standing(subject: np.ndarray, sky: np.ndarray) -> np.ndarray:
-    """Parts standing in the sky that touch the subject belong to it (a rocket's nose cone in shadow, the
-    gantry along its flank): left out, they would stay at the sky's depth and float off the subject. A
-    part is a connected piece of what is neither sky nor subject above the horizon, no larger than
-    ATTACH_SHARE of the subject (larger, it is something else standing there: a second tower)."""
-    import cv2
-
-    if not sky.any():
-        return subject
-    h, w = subject.shape
-    horizon = int(_horizon_row(sky))
-    cols = np.flatnonzero(subject[:horizon].any(axis=0))
-    # Only a narrow thing standing in the sky (a rocket, a tower, a mast); around a head in front of a
-    # bright backdrop what is neither is the backdrop's own rim, and stays behind.
-    if cols.size == 0 or cols[-1] - cols[0] + 1 > STAND_NARROW * w:
-        return subject
-    standing = ~sky & ~subject
-    standing[horizon:] = False
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return subject
-    touch = cv2.dilate(subject.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    hit = np.unique(labels[touch & standing])
-    limit = ATTACH_SHARE * subject.sum()
-    join = [i for i in hit if i > 0 and stats[i, cv2.CC_STAT_AREA] <= limit]
-    if not join:
-        return subject
-    return subject | np.isin(labels, join)
-
-
-def _is_closeup(subject: np.ndarray, lab: np.ndarray) -> bool:
-    """A subject filling the frame, or a large one whose outline is not a clear colour edge. Either way
-    its outline is where GrabCut is least sure (the subject's colours meet the backdrop's along a long
-    border, or the cut runs through the subject itself), so a cut-out would put a ring inside it. The
-    outline test makes the decision robust: GrabCut's area for the same photo moves by 0.1-0.15 with a
-    JPEG re-encode (chelsea 0.47 -> 0.32, astronaut 0.44 -> 0.55), its outline's clarity hardly at all."""
-    share = float(subject.mean())
-    if share >= CLOSEUP_SHARE:
-        return True
-    return share >= CLOSEUP_WEAK_SHARE and _outline_clarity(subject, lab) < OUTLINE_CLEAR
-
-
-def _outline_clarity(subject: np.ndarray, lab: np.ndarray) -> float:
-    """Share of the subject's outline (the frame's edge left out) where the mean colours just inside and
-    just outside (Gaussian windows of 3 px at the working size) are OUTLINE_DE or more apart in Lab."""
-    import cv2
-
-    m = subject.astype(np.float32)
-
-    def side(weight):
-        num = cv2.GaussianBlur(lab * weight[..., None], (0, 0), 3.0)
-        return num / np.maximum(cv2.GaussianBlur(weight, (0, 0), 3.0), 1e-6)[..., None]
-
-    inner, outer = side(m), side(1.0 - m)
-    u8 = subject.astype(np.uint8)
-    outline = (u8 > 0) & (cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) == 0)
-    outline[[0, -1], :] = False
-    outline[:, [0, -1]] = False
-    if not outline.any():
-        return 1.0
-    return float((np.linalg.norm(inner - outer, axis=-1)[outline] >= OUTLINE_DE).mean())
-
-
-def _place_subject(base: np.ndarray, subject: np.ndarray, closeup: bool = False) -> np.ndarray:
-    """Put the subject in front of its surroundings and round it a little (centre nearer than rim)."""
-    import cv2
-
-    h, w = base.shape
-    m = subject.astype(np.uint8)
-    r = max(3, round(0.04 * max(h, w)))
-    ring = (cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0) & ~subject
-    around = float(np.percentile(base[ring], 90)) if ring.any() else float(base.max())
-    front = min(max(around + 0.25, 0.7), 0.85)
-    if closeup:
-        return _place_closeup(base, subject, front)
-    dist = cv2.distanceTransform(m, cv2.DIST_L2, 5)
-    bulge = dist / (dist.max() + 1e-6)
-    rel = base.copy()
-    rel[subject] = front + 0.15 * np.sqrt(bulge[subject])
-    return rel
-
-
-def _place_closeup(base: np.ndarray, subject: np.ndarray, front: float) -> np.ndarray:
-    """A subject that fills the frame (a face, a cat's head, a cup seen close) as one smooth, rounded
-    surface: a dome over the subject's convex hull (which closes the bays GrabCut leaves where the
-    subject's colours meet the backdrop's), blended into the backdrop over a wide soft rim. No step and no
-    ring inside it; the depth refinement sharpens the rim only where the photo has a colour edge."""
-    import cv2
-
-    h, w = base.shape
-    pts = cv2.findNonZero(subject.astype(np.uint8))
-    hull = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(pts), 1)
-    sigma = CLOSEUP_RIM * max(h, w)
-    soft = cv2.GaussianBlur(hull.astype(np.float32), (0, 0), sigma)
-    dist = cv2.distanceTransform(hull, cv2.DIST_L2, 5)
-    dome = cv2.GaussianBlur(np.sqrt(dist / (dist.max() + 1e-6)), (0, 0), sigma)
-    return (base * (1.0 - soft) + (front + 0.15 * dome) * soft).astype(np.float32)
 
 
 # -- edge-aware filtering -----------------------------------------------------------------------------

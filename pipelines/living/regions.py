@@ -64,7 +64,7 @@ def _to_full(mask_small: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def sky_mask(pixels: np.ndarray) -> np.ndarray:
     """(H, W) bool: the sky of an RGB uint8 photo (the depth estimator's test), all False when none."""
-    from pipelines.depth.classical import _sky_mask
+    from pipelines.depth.sky import _sky_mask
 
     small, _ = _small(pixels)
     lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)

@@ -94,7 +94,7 @@ def _mirror_pass(out: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: in
 def _smooth_blend(rgb: np.ndarray, known: np.ndarray) -> np.ndarray:
     """A smooth pull-push blend of the known pixels, computed at 1/BLEND_SCALE size (it is never seen
     along the path the fill was sized for, so it only has to be plausible)."""
-    from pipelines.render.parallax import _push_pull
+    from pipelines.render.scene import _push_pull
 
     h, w = known.shape
     size = (max(2, w // BLEND_SCALE), max(2, h // BLEND_SCALE))

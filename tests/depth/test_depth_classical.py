@@ -120,7 +120,7 @@ def test_a_large_subject_is_a_close_up_only_where_its_outline_is_no_colour_edge(
     close-up (one rounded surface)."""
     import cv2
 
-    from pipelines.depth import classical
+    from pipelines.depth import subject as subject_rules
 
     h, w = 200, 300
     rng = np.random.default_rng(0)
@@ -128,15 +128,15 @@ def test_a_large_subject_is_a_close_up_only_where_its_outline_is_no_colour_edge(
     fur = np.clip(np.dstack([150 + 25 * grain, 120 + 20 * grain, 90 + 15 * grain]), 0, 255).astype(np.uint8)
     yy, xx = np.mgrid[0:h, 0:w]
     subject = ((yy - 100) / 70.0) ** 2 + ((xx - 150) / 100.0) ** 2 < 1
-    assert classical.CLOSEUP_WEAK_SHARE <= subject.mean() < classical.CLOSEUP_SHARE
+    assert subject_rules.CLOSEUP_WEAK_SHARE <= subject.mean() < subject_rules.CLOSEUP_SHARE
 
     def lab(pixels):
         return cv2.cvtColor(pixels.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
 
     outlined = fur.copy()
     outlined[~subject] = (outlined[~subject] * 0.4 + np.array([20, 60, 120])).astype(np.uint8)  # a blue wall
-    assert not classical._is_closeup(subject, lab(outlined))
-    assert classical._is_closeup(subject, lab(fur))
+    assert not subject_rules._is_closeup(subject, lab(outlined))
+    assert subject_rules._is_closeup(subject, lab(fur))
 
 
 def test_portrait_person_in_front_of_the_wall(astronaut):
@@ -185,7 +185,7 @@ def test_close_up_is_one_rounded_surface_without_a_ring(name, quality):
 
 
 def test_a_part_standing_in_the_sky_that_touches_the_subject_joins_it():
-    from pipelines.depth.classical import _attach_standing
+    from pipelines.depth.subject import _attach_standing
 
     sky = np.zeros((60, 80), bool)
     sky[:40] = True
@@ -210,7 +210,7 @@ def test_rocket_nose_cone_stands_at_the_rocket_depth():
 
 
 def test_a_wide_subject_in_front_of_a_bright_backdrop_keeps_its_outline():
-    from pipelines.depth.classical import _attach_standing
+    from pipelines.depth.subject import _attach_standing
 
     sky = np.zeros((60, 80), bool)
     sky[:40] = True

@@ -1,0 +1,54 @@
+"""The classical depth estimator's sky and ground cues (:mod:`pipelines.depth.classical`): the sky is the
+farthest thing in the picture, and below the horizon lower in the frame is nearer. Maps are (h, w) at the
+estimator's working size; the sky mask is bool, the ground prior float32 in [0, 1] (1 = near)."""
+from __future__ import annotations
+
+import numpy as np
+
+#: The sky is looked for above this share of the height (below it, smooth blue is water or haze at the
+#: ground's depth; letting the sky run lower pulls structures standing on the ground into two depths).
+SKY_LOWEST = 0.75
+
+
+def _sky_mask(lab: np.ndarray) -> np.ndarray:
+    """Bright, smooth region connected to the top edge and living in the upper part of the frame."""
+    import cv2
+
+    h, w = lab.shape[:2]
+    L = lab[:, :, 0]
+    mean = cv2.blur(L, (7, 7))
+    std = np.sqrt(np.maximum(cv2.blur(L * L, (7, 7)) - mean * mean, 0.0))
+    b = lab[:, :, 2]
+    # Blue sky at any brightness (dusk included), or bright neutral (overcast, haze).
+    sky_colour = (b < -4.0) | ((mean > 55.0) & (b < 8.0) & (np.abs(lab[:, :, 1]) < 8.0))
+    cand = (std < 3.0) & sky_colour
+    cand[int(SKY_LOWEST * h):] = False
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=4)
+    sky = np.zeros((h, w), bool)
+    for i in range(1, n):
+        x, y, cw, ch, area = stats[i]
+        if y == 0 and area > 0.01 * h * w and cw > 0.15 * w:
+            sky |= labels == i
+    if sky.sum() < 0.02 * h * w:
+        return np.zeros((h, w), bool)
+    return sky
+
+
+def _ground_prior(sky: np.ndarray) -> np.ndarray:
+    """Disparity rising from the horizon (far, 0) to the bottom row (near, 1)."""
+    h, w = sky.shape
+    rows = np.arange(h, dtype=np.float32)
+    horizon = _horizon_row(sky)
+    g = np.clip((rows - horizon) / max(h - 1 - horizon, 1.0), 0.0, 1.0)
+    return np.repeat(g[:, None], w, axis=1).astype(np.float32)
+
+
+def _horizon_row(sky: np.ndarray) -> float:
+    """Row where most columns' sky ends (0 without sky)."""
+    if not sky.any():
+        return 0.0
+    h = sky.shape[0]
+    cols = sky.any(axis=0)
+    lowest = h - 1 - np.argmax(sky[::-1], axis=0)
+    return float(np.median(lowest[cols]))
