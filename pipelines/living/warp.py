@@ -162,7 +162,7 @@ class _FrameResample:
         moved[block] += self._offsets(f.back, sub, gate)
         # 1. The layer at the composed positions: the camera's resample and the regions' first term, at once.
         maps = upsample_all(grid, moved, roi)
-        m1, m2 = cv2.convertMaps(np.ascontiguousarray(maps), None, cv2.CV_16SC2)
+        m1, m2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # OpenCV reads the cropped map in place
         warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
         if f.ahead is None and not f.dissolve:
             return warped
@@ -189,7 +189,7 @@ class _FrameResample:
         if f.ahead is not None:
             ahead_nodes = nodes.copy()
             ahead_nodes[block] += self._offsets(f.ahead, sub, gate)
-            a1, a2 = cv2.convertMaps(np.ascontiguousarray(upsample_rect(grid, ahead_nodes, rect)), None, cv2.CV_16SC2)
+            a1, a2 = cv2.convertMaps(upsample_rect(grid, ahead_nodes, rect), None, cv2.CV_16SC2)
             ahead = cv2.remap(src, a1, a2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
             mix = blend_keep_contrast(out, ahead, f.weight)
         if f.dissolve:
