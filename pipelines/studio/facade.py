@@ -361,10 +361,9 @@ class Studio:
 
             redraw = Redraw(gen, self.stages.pipeline(gen.engine) if self.stages.pipeline is not None else None)
         # A streamed take is a preview encode (keeping it encodes it again at quality, from the same frames)
-        extra = dict(segments=segments) if segments is not None else {}
         take = self.stages.take(fitted.photo, fitted.depth, s, video=out_dir / name, scene=fitted.scene,
                                 redraw=redraw, source=source, motion=motion, progress=take_progress, cancel=cancel,
-                                **extra)
+                                segments=segments)
         label = take_label(i, s)
         if gen is not None:
             ran = take.recipe.engine

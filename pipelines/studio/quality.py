@@ -76,10 +76,6 @@ class QualityEncodes:
                 logging.getLogger(__name__).warning("background quality encode of %s failed", video.name,
                                                     exc_info=True)
 
-    def pending(self) -> int:
-        """Takes waiting for their background encode."""
-        return self._queue.qsize()
-
 
 def _lowest_priority() -> None:
     """Give this thread, and the render threads and encoder it starts (they inherit it), the lowest CPU

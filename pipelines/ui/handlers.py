@@ -326,7 +326,8 @@ def recipe_controls(studio: studio_api.Studio, files: Any, photo: Any = None) ->
     import gradio as gr
 
     from pipelines.core import recipe as recipes
-    from pipelines.ui.motion_panel import editor_for_photo, group_controls, photo_sha256, recipe_groups
+    from pipelines.ui.motion_panel import (editor_for_photo, editor_with_groups, group_controls, photo_sha256,
+                                           recipe_groups)
 
     files = [f for f in (files if isinstance(files, (list, tuple)) else [files]) if f]
     files = [f.get("path") if isinstance(f, dict) else str(f) for f in files]
@@ -361,8 +362,9 @@ def recipe_controls(studio: studio_api.Studio, files: Any, photo: Any = None) ->
     if missing:
         status += (f" Not found: {', '.join(missing)}; upload them with the recipe, or paint those groups again "
                    "(the take will not replay exactly without them).")
-    brush = editor_for_photo(photo, pending) if photo else None
-    if photo and groups and photo_sha256(photo) != src.photo_sha256:
+    match = bool(photo) and bool(groups) and photo_sha256(photo) == src.photo_sha256  # one decode of the photo
+    brush = (editor_with_groups(photo, groups, src.crop_box) if match else editor_for_photo(photo)) if photo else None
+    if photo and groups and not match:
         status += " The photo loaded now is not this take's: upload its photo to paint its groups."
     side = max(size) if size else (gr.update() if not photo else max(studio.load(photo).size))
     return (words, s.preset, strength, s.seed, False, 1, "seed", s.duration, s.fps, aspect, side,

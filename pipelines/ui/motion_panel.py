@@ -255,6 +255,7 @@ def recipe_groups(recipe: Any, files: list, roots: list) -> tuple[list[dict], li
     mask is taken from the uploaded ``files`` (by its file name) or from this studio's takes under ``roots``,
     and only where its pixels match the sha256 the recipe recorded."""
     import glob
+    import itertools
     from pathlib import Path
 
     from pipelines.living import load_motion
@@ -268,8 +269,10 @@ def recipe_groups(recipe: Any, files: list, roots: list) -> tuple[list[dict], li
     groups, missing = [], []
     for k, region in enumerate(recipe.motion.model_dump(exclude_none=True)["regions"][:MAX_REGIONS]):
         name = Path(region["mask"]).name
-        candidates = [by_name[name]] if name in by_name else []
-        candidates += [p for root in roots if Path(root).is_dir() for p in Path(root).rglob(glob.escape(name))]
+        # An uploaded mask first; the takes' folders are searched only when it is not there (lazily).
+        candidates = itertools.chain([by_name[name]] if name in by_name else [],
+                                     (p for root in roots if Path(root).is_dir()
+                                      for p in Path(root).rglob(glob.escape(name))))
         for path in candidates:
             try:
                 if not all(size):  # a take at the photo's own size (the CLI, the API): the mask's
@@ -291,7 +294,7 @@ def editor_with_groups(photo: Any, groups: list[dict], crop_box: Optional[tuple]
     put back where the take's crop (``crop_box``, fractions of the photo) cut it, in the group's colour."""
     import cv2
 
-    pixels = _image(photo) if not isinstance(photo, str) else _image({"path": photo})
+    pixels = _image(photo)
     if pixels is None:
         return None
     h, w = pixels.shape[:2]
