@@ -97,8 +97,9 @@ class LivingPhoto:
 
     Frames are pure functions of (photo, motion, num_frames, fps, seed) and of i alone, so threads may ask
     for them in any order. ``box`` (x0, y0, x1, y1) bounds every pixel that can change; ``support`` (H, W)
-    bool marks them (the masks' non-black pixels). :meth:`fields` lives on a coarse grid over the box whose
-    cells are ``cell`` (sx, sy) photo pixels: coarse (u, v) sits at photo (x0 + (u + 1/2) sx - 1/2, ...).
+    bool marks them (the masks' non-black pixels). :meth:`fields` lives on a coarse grid over the box, the
+    box's size over the grid's photo pixels per cell (sx, sy): coarse (u, v) sits at photo
+    (x0 + (u + 1/2) sx - 1/2, ...).
     """
 
     def __init__(self, pixels: np.ndarray, motion: Motion, num_frames: int, fps: float, seed: int = 0):
@@ -129,7 +130,6 @@ class LivingPhoto:
         self._coarse = (fw, fh)
         # Photo pixels per coarse cell along each axis (they differ slightly after rounding).
         self._sx, self._sy = bw / fw, bh / fh
-        self.cell = (self._sx, self._sy)
         self._build_fields(motion, w, h)
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -186,8 +186,7 @@ class LivingPhoto:
                 if region.speed > 0 and region.type in ("flow", "rise"):
                     carried |= (region.mask[y0:y1, x0:x1] > 0).astype(np.uint8)
             band = max(FEATHER_MIN_PX, SOURCE_BAND * max(w, h))
-            depth = np.clip(cv2.distanceTransform(np.pad(carried, 1), cv2.DIST_L2, 5)[1:-1, 1:-1] / band, 0.0, 1.0)
-            self._source = cv2.resize((depth * depth * (3.0 - 2.0 * depth)).astype(np.float32), self._coarse,
+            self._source = cv2.resize(feathered(np.pad(carried, 1), band)[1:-1, 1:-1], self._coarse,
                                       interpolation=cv2.INTER_AREA)
         #: What the camera's renderer reads (pipelines.living.warp): the dissolve map on the coarse grid and
         #: the blur it dissolves towards.
@@ -286,10 +285,13 @@ class LivingPhoto:
 
     def _step(self, d: np.ndarray, sign: int) -> np.ndarray:
         """D_{k+1}(y) = D_k(y) + sign * M(y + D_k(y)); D in photo pixels on the coarse grid."""
+        return d + sign * self._at(self._flow, d)
+
+    def _at(self, field: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """``field`` (coarse grid) read at each cell displaced by ``d`` (photo pixels), 0 outside."""
         mx = self._cells[1] + d[..., 0] / self._sx
         my = self._cells[0] + d[..., 1] / self._sy
-        m = cv2.remap(self._flow, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return d + sign * m
+        return cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def _displacement(self, k: int, sign: int) -> np.ndarray:
         """D^sign_{k + 1/2} on the coarse grid, from the nearest checkpoint at or below k."""
@@ -360,10 +362,7 @@ class LivingPhoto:
     def _carried(self, d: np.ndarray) -> np.ndarray:
         """The displacement scaled by how deep inside the flowing regions its source lies (SOURCE_BAND), so
         texture from a region's edge is not carried into it: there the photo stays (coarse grid)."""
-        mx = self._cells[1] + d[..., 0] / self._sx
-        my = self._cells[0] + d[..., 1] / self._sy
-        inside = cv2.remap(self._source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return d * inside[..., None]
+        return d * self._at(self._source, d)[..., None]
 
     def frame_box(self, i: int) -> np.ndarray:
         """The animated pixels of ``box`` at frame ``i``: (y1 - y0, x1 - x0, 3) uint8 (the photo outside

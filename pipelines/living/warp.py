@@ -26,16 +26,6 @@ from pipelines.living.animate import FrameFields, LivingPhoto
 from pipelines.living.blend import blend_keep_contrast
 
 
-def upsample_all(grid, nodes: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
-    """``grid.upsample(nodes, ...)`` cropped to ``rect`` (x0, y0, x1, y1, output pixels): the very same call,
-    so where the nodes are the renderer's own the maps are too, bit for bit (the map's fixed point turns a
-    float's last bit into a 1/32 px step, which on a sharp edge is a visible grey level)."""
-    s = grid.step
-    x0, y0, x1, y1 = rect
-    up = cv2.resize(nodes, (grid.nx * s, grid.ny * s), interpolation=cv2.INTER_LINEAR)
-    return up[s + y0:s + y1, s + x0:s + x1]
-
-
 def upsample_rect(grid, nodes: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
     """``grid.upsample(nodes, ...)`` cropped to ``rect`` (x0, y0, x1, y1, output pixels), computed from the
     nodes around the rectangle only: the same bilinear weights up to float rounding (used only where the
@@ -85,7 +75,7 @@ class MovingLayers:
         if living.dissolve_map is not None:
             # What a rising region dissolves towards, per layer (built once; the threads only read it).
             for k, layer in enumerate(scene.layers):
-                src = layer.rgba if k > 0 else layer.rgba[..., :3]
+                src = layer.rgba if k > 0 else self._colour0
                 self._blurred[k] = cv2.GaussianBlur(src, (0, 0), living.blur_sigma)
 
     def __call__(self, i: int) -> Optional["_FrameResample"]:
@@ -141,12 +131,7 @@ class _FrameResample:
 
     def _offsets(self, field: np.ndarray, nodes: np.ndarray, gate: np.ndarray) -> np.ndarray:
         """``field`` ((h, w[, 2]) on the coarse grid) sampled at the nodes' photo positions, times the gate."""
-        x0, y0 = self.owner.box[:2]
-        sx, sy = self.owner.living.cell
-        cu = (nodes[..., 0] - x0 + 0.5) / sx - 0.5
-        cv = (nodes[..., 1] - y0 + 0.5) / sy - 0.5
-        off = cv2.remap(field, cu.astype(np.float32), cv.astype(np.float32), cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        off = self._sample(field, nodes)
         return off * (gate if off.ndim == 2 else gate[..., None])
 
     def __call__(self, k: int, src: np.ndarray, nodes: np.ndarray, grid, roi, border) -> Optional[np.ndarray]:
@@ -161,7 +146,9 @@ class _FrameResample:
         moved = nodes.copy()
         moved[block] += self._offsets(f.back, sub, gate)
         # 1. The layer at the composed positions: the camera's resample and the regions' first term, at once.
-        maps = upsample_all(grid, moved, roi)
+        # The renderer's own upsample, cropped: where the nodes are its own, the maps are too, bit for bit
+        # (the map's fixed point turns a float's last bit into a 1/32 px step, a grey level on a sharp edge).
+        maps = grid.upsample(moved, roi[2], roi[3])[roi[1]:, roi[0]:]
         m1, m2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # OpenCV reads the cropped map in place
         warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
         if f.ahead is None and not f.dissolve:

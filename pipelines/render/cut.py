@@ -21,6 +21,7 @@ or lumpy depth gives a smooth, slightly wrong warp instead of a crack.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -123,9 +124,10 @@ def _shift(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def edge_support(rgb: np.ndarray, log_disp: np.ndarray) -> np.ndarray:
-    """(H, W) bool: where a layer cut would be backed, by a sharp depth step or a standout colour edge."""
-    sharp = sharp_steps(log_disp)
+def edge_support(rgb: np.ndarray, log_disp: np.ndarray, sharp: Optional[np.ndarray] = None) -> np.ndarray:
+    """(H, W) bool: where a layer cut would be backed, by a sharp depth step or a standout colour edge.
+    ``sharp``: :func:`sharp_steps` of ``log_disp``, when the caller has it already."""
+    sharp = sharp_steps(log_disp) if sharp is None else sharp
     # Colour edge: the strongest channel gradient, against the mean gradient of the texture around it.
     # Measured on a blurred photo, so fine grain (fur, wood, noise) fades and outlines stay.
     img = cv2.GaussianBlur(rgb, (0, 0), max(1.5, EDGE_SCALE * max(rgb.shape[:2]))).astype(np.float32) / 255.0
@@ -142,13 +144,15 @@ def edge_support(rgb: np.ndarray, log_disp: np.ndarray) -> np.ndarray:
     return cv2.dilate((sharp | colour).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
-def layer_labels(rgb: np.ndarray, log_disp: np.ndarray, thresholds: list[float]) -> np.ndarray:
+def layer_labels(rgb: np.ndarray, log_disp: np.ndarray, thresholds: list[float],
+                 sharp: Optional[np.ndarray] = None) -> np.ndarray:
     """(H, W) uint8 layer index per pixel (0 = farthest) for ``thresholds``, with unbacked and tiny
-    pieces merged into the layer around them (see the module docstring)."""
+    pieces merged into the layer around them (see the module docstring). ``sharp``: as for
+    :func:`edge_support`."""
     labels = np.digitize(log_disp, thresholds).astype(np.uint8)
     if not thresholds:
         return labels
-    backed = edge_support(rgb, log_disp)
+    backed = edge_support(rgb, log_disp, sharp)
     h, w = labels.shape
     min_area = max(16, MIN_PIECE * h * w)
     for k in range(1, len(thresholds) + 1):

@@ -27,9 +27,7 @@ import cv2
 import numpy as np
 
 from pipelines.render.camera import CameraPath, intrinsics
-from pipelines.render.cut import JUMP_RATIO  # noqa: F401  (re-exported: the split's one knob)
-from pipelines.render.scene import (  # noqa: F401  (re-exported: the scene is built here for callers)
-    EDGE_GROW, FIELD_SIDE, MAX_LAYERS, REVEAL_SHARE, Layer, Scene, build_scene)
+from pipelines.render.scene import EDGE_GROW, Layer, Scene, build_scene  # noqa: F401  (re-exported for callers)
 
 #: Longest side of the coarse warp grid.
 GRID_SIDE = 240
@@ -171,10 +169,8 @@ def _frame_matrices(scene: Scene, path: CameraPath, i: int):
 
 
 def _render_frame(scene: Scene, path: CameraPath, grid: _Grid, i: int, want_holes: bool,
-                  want_depth: bool, moving: Moving = None,
-                  constants: Optional[tuple[_LayerConstants, ...]] = None) -> Frame:
+                  want_depth: bool, moving: Moving, constants: tuple[_LayerConstants, ...]) -> Frame:
     resample = moving(i) if moving is not None else None  # living photos: see Moving
-    constants = constants or _layer_constants(scene)
     w_src, h_src = scene.size
     w, h = path.width, path.height
     A, b = _frame_matrices(scene, path, i)
@@ -195,8 +191,7 @@ def _render_frame(scene: Scene, path: CameraPath, grid: _Grid, i: int, want_hole
             roi = (0, 0, w, h)
         x0, y0, x1, y1 = roi
         border = cv2.BORDER_REPLICATE if k == 0 else cv2.BORDER_CONSTANT
-        src = layer.rgba if k > 0 else layer.rgba[..., :3]  # what a living photo's resampler takes
-        warped = resample(k, src, nodes, grid, roi, border) if resample is not None else None
+        warped = resample(k, layer.rgba, nodes, grid, roi, border) if resample is not None else None
         if warped is None or want_holes or want_depth:
             # OpenCV reads the cropped map (rows apart, pixels packed) in place.
             m1, m2 = cv2.convertMaps(grid.upsample(nodes, w, h)[y0:y1, x0:x1], None, cv2.CV_16SC2)
@@ -246,11 +241,10 @@ def _layer_roi(reach: np.ndarray, grid: _Grid, qx, qy, valid, w, h, w_src, h_src
     inside = valid & (qx > -1) & (qx < w_src) & (qy > -1) & (qy < h_src)
     if not inside.any():
         return None
-    small = reach
     fh, fw = reach.shape
     mx = ((qx + 0.5) * fw / w_src - 0.5).astype(np.float32)
     my = ((qy + 0.5) * fh / h_src - 0.5).astype(np.float32)
-    seen = cv2.remap(small, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    seen = cv2.remap(reach, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
     seen &= inside
     if not seen.any():
         return None

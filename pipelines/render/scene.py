@@ -142,7 +142,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     small = cv2.resize(log_disp, (max(2, w // s), max(2, h // s)), interpolation=cv2.INTER_AREA)
     thresholds = cut.split_thresholds(small, max_layers)
     # Cut only where the jump is an occlusion edge; unbacked and speckled pieces join their surroundings.
-    labels = cut.layer_labels(rgb, log_disp, thresholds)  # 0 = farthest
+    steps = cut.sharp_steps(log_disp) if thresholds else None  # read by the cut and by the grown ring below
+    labels = cut.layer_labels(rgb, log_disp, thresholds, sharp=steps)  # 0 = farthest
     # Estimated depth edges lag colour edges by a pixel or two, leaving a foreground outline on the
     # background layer. Nearer layers take the pixels within EDGE_GROW of their edge (colour unchanged, so
     # frame 0 stays exact); the surfaces below are still fitted to each layer's own depth.
@@ -154,7 +155,7 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         # Where the depth steps sharply (depth that knows its edges) the ring a nearer layer grew over is
         # the background's own colour, not the foreground's outline: the layers behind keep it as it is
         # (the fill would replace real colour that shows through the nearer layer's soft edge).
-        sharp = cv2.dilate(cut.sharp_steps(log_disp).astype(np.uint8), np.ones((size + 2, size + 2), np.uint8)) > 0
+        sharp = cv2.dilate(steps.astype(np.uint8), np.ones((size + 2, size + 2), np.uint8)) > 0
         known_ring = (grown != labels) & sharp
 
     fw, fh = _field_size(w, h)
