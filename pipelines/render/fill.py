@@ -10,12 +10,20 @@ stopping in a blur. Deeper pixels, whose mirror image falls on something that is
 background, are filled in further passes from the pixels already filled; what is left beyond ``reach``
 (never seen along the camera path) gets a cheap smooth blend.
 
+What is mirrored is the background's *texture* (its colour minus a local mean over the source pixels,
+``DETAIL_SIGMA``), laid over a smooth continuation of that mean into the hole. A mirrored copy of the colour
+itself turns every gradient around at the edge: under a sky that darkens upwards, the strip below a
+rocket's nose copied the darker sky above it, and where the copies from the two sides of a post met they
+left a step (10-15 levels on the rocket photo). The smooth base runs a gradient on instead, and textures
+copied from two sides meet without a step, since each is zero-mean.
+
 Why not a PatchMatch search (PyPatchMatch): on this project's 2-core machines it costs 3-4 s per layer
 at 1.6 MP (notes, section G), well past the 1 s a scene build may grow by; the mirrored copy costs a
-distance transform and a gather per layer and pass (bench_quality.py: a 1080p scene builds faster than
-with the smooth full-size blend it replaces), and copies the background's own grain. It has no randomness: the same inputs give the same fill, byte for byte.
+distance transform and a gather per layer and pass, and copies the background's own grain. It has no
+randomness: the same inputs give the same fill, byte for byte.
 
-Only pixels of ``source`` are ever copied, so foreground texture never lands in the background.
+Only pixels of ``source`` are ever copied or averaged, so foreground texture and colour never land in the
+background.
 """
 from __future__ import annotations
 
@@ -26,6 +34,11 @@ import numpy as np
 PASSES = 3
 #: Scale of the reduced image the smooth blend (outside the reach) is computed on.
 BLEND_SCALE = 4
+#: Gaussian sigma (pixels) of the local mean that splits the background into a smooth base, continued
+#: into the hole, and its texture, mirrored. Smaller follows a gradient more closely but mixes a
+#: structured background's colours (a flag's stripes) into the base; 16 px keeps the stripes and a line's
+#: profile and still runs on a sky's gradient across a 40-px post (tests/render/test_fill.py).
+DETAIL_SIGMA = 16.0
 
 
 def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +55,8 @@ def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach:
                          f"{hidden.shape}, {source.shape}")
     if not source.any():
         raise ValueError("reflect_fill needs at least one source pixel")
-    out = rgb.copy()
+    # Which source pixel each filled pixel copies (flat index; -1 = none yet).
+    index = np.where(source.ravel(), np.arange(h * w, dtype=np.int64), -1).reshape(h, w)
     known = source.copy()
     # The band worth texturing: hidden pixels within reach of anything that is not hidden.
     dist_in = cv2.distanceTransform(hidden.astype(np.uint8), cv2.DIST_L2, 3)
@@ -51,19 +65,24 @@ def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach:
     for _ in range(PASSES):
         if not todo.any():
             break
-        done = _mirror_pass(out, known, todo, reach)
+        done = _mirror_pass(index, known, todo, reach)
         textured |= done
         known |= done
         todo &= ~done
+    out = rgb.copy()
+    base = _smooth_base(rgb, source)
+    if textured.any():
+        detail = (rgb.astype(np.float32) - base).reshape(-1, 3)
+        out[textured] = np.clip(np.rint(base[textured] + detail[index[textured]]), 0, 255).astype(np.uint8)
     rest = hidden & ~textured
     if rest.any():
-        out[rest] = _smooth_blend(out, known)[rest]
+        out[rest] = np.clip(np.rint(base[rest]), 0, 255).astype(np.uint8)
     return out, textured
 
 
-def _mirror_pass(out: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: int) -> np.ndarray:
-    """Fill the ``todo`` pixels whose mirror image across their nearest ``known`` pixel is known; in place.
-    Returns the mask of pixels filled."""
+def _mirror_pass(index: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: int) -> np.ndarray:
+    """Give the ``todo`` pixels whose mirror image across their nearest ``known`` pixel is known that
+    image's source index; ``index`` in place. Returns the mask of pixels given one."""
     h, w = known.shape
     # Work on the bounding box of what is to do, grown by the reach: the distance transform is the cost.
     ys, xs = np.nonzero(todo)
@@ -84,16 +103,32 @@ def _mirror_pass(out: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: in
     sy, sx = 2 * ny - ty, 2 * nx - tx
     ok = (sy >= 0) & (sy < bh) & (sx >= 0) & (sx < bw)
     ok[ok] = kn[sy[ok], sx[ok]]
-    region = out[y0:y1, x0:x1]
+    region = index[y0:y1, x0:x1]
     region[ty[ok], tx[ok]] = region[sy[ok], sx[ok]]
     done = np.zeros((h, w), bool)
     done[y0 + ty[ok], x0 + tx[ok]] = True
     return done
 
 
+def _smooth_base(rgb: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32: the local mean of the ``source`` pixels (a Gaussian of ``DETAIL_SIGMA`` over
+    them only), continued by a smooth blend of the whole source where that mean has too few pixels."""
+    src = source.astype(np.float32)
+    num = cv2.GaussianBlur(rgb.astype(np.float32) * src[..., None], (0, 0), DETAIL_SIGMA)
+    den = cv2.GaussianBlur(src, (0, 0), DETAIL_SIGMA)
+    near = num / np.maximum(den, 1e-6)[..., None]
+    # Where the source's own mean is thin (in the hole, or between pixels that are not sources), the
+    # blend of the whole source takes over.
+    trust = np.clip(4.0 * den, 0.0, 1.0)
+    if trust.min() >= 1.0:
+        return near
+    far = _smooth_blend(rgb, source)
+    return near * trust[..., None] + far * (1.0 - trust[..., None])
+
+
 def _smooth_blend(rgb: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """A smooth pull-push blend of the known pixels, computed at 1/BLEND_SCALE size (it is never seen
-    along the path the fill was sized for, so it only has to be plausible)."""
+    """(H, W, 3) float32: a smooth pull-push blend of the known pixels, computed at 1/BLEND_SCALE size (the
+    texture comes on top of it, or it lies beyond the path's reach, so it only has to be plausible)."""
     from pipelines.render.scene import _push_pull
 
     h, w = known.shape
@@ -102,6 +137,5 @@ def _smooth_blend(rgb: np.ndarray, known: np.ndarray) -> np.ndarray:
     vw = cv2.resize(cv2.bitwise_and(rgb, rgb, mask=k), size, interpolation=cv2.INTER_AREA).astype(np.float32)
     ww = cv2.resize(k.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     trusted = ww > 0.25 if (ww > 0.25).any() else ww > 0
-    small = _push_pull(vw / np.maximum(ww, 1e-6)[..., None], trusted)
-    small = np.clip(np.rint(small), 0, 255).astype(np.uint8)
+    small = _push_pull(vw / np.maximum(ww, 1e-6)[..., None], trusted).astype(np.float32)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -26,10 +26,33 @@ def test_horizon_runs_on_across_the_fill_and_texture_is_kept():
     img[hidden] = (255, 0, 0)
     out, textured = reflect_fill(img, hidden, ~hidden, reach=30)
     assert textured[:, 80:120].all()  # 20 px from either side, within reach
-    assert (out[60:63, 80:120] == 250).all()  # the line continues at its height, not a blur
+    assert out[60:63, 80:120].min() >= 235  # the line continues at its height, not a blur (~140) ...
+    assert out[56:59, 80:120].mean() < 150 and out[64:67, 80:120].mean() < 150  # ... and stays 3 px thick
     assert not (out[hidden] == (255, 0, 0)).all(axis=1).any()  # no foreground colour in the fill
     ratio = band_energy(out, hidden) / band_energy(out, ~hidden)
     assert 0.8 < ratio < 1.25  # the background's own grain, not a smear (a blend scores ~0.06)
+
+
+def test_a_gradient_runs_on_under_the_texture():
+    # A sky that brightens left to right and downwards, with grain; a post hides a band of it. The fill
+    # continues the gradient (a mirrored copy of the colour turns it around: the strip left of the post's
+    # middle copied darker sky, right of it brighter, with a step where they met).
+    h, w = 120, 200
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    sky = 60 + 0.4 * xs + 0.3 * ys
+    rng = np.random.default_rng(3)
+    grain = cv2.GaussianBlur(rng.normal(0, 6, (h, w)).astype(np.float32), (0, 0), 0.7)
+    img = np.clip(np.rint(np.dstack([sky + grain] * 3)), 0, 255).astype(np.uint8)
+    hidden = np.zeros((h, w), bool)
+    hidden[30:, 80:120] = True  # a post with its top at row 30
+    out, textured = reflect_fill(img, hidden, ~hidden, reach=30)
+    assert textured[hidden].all()
+    err = out[..., 0].astype(np.float32) - sky
+    assert abs(float(err[hidden].mean())) < 1.0  # no darker (or brighter) fill
+    rows = err[40:, 80:120].mean(axis=0)  # the error across the band, column by column
+    assert np.abs(rows).max() < 4.0  # the gradient runs on, no step in the middle (a mirror: -15 to +13)
+    ratio = band_energy(out, hidden) / band_energy(out, ~hidden)
+    assert 0.7 < ratio < 1.4  # and the grain is there
 
 
 def test_only_source_pixels_are_copied():
