@@ -14,7 +14,8 @@ Figures:
   * texture: band-pass texture ratio of the revealed pixels (notes, section G): the energy of a
     difference of Gaussian blurs (sigma 1 and 2) over the revealed pixels, divided by the same energy
     over a 7-px ring of seen background around them (no nearer than the revealed surface), both 4 px
-    from the seam, pooled over every 4th frame. A smooth blend scores ~0.06, the truth 0.8-1.7; "nan"
+    from the seam, pooled over every 4th frame; slivers thinner than 8 px are left out, and so is the
+    ring around them. A smooth blend scores ~0.06, the truth 0.8-1.7; "nan"
     where the move reveals too little to judge (under 200 px once the seam is left out).
   * tear (last frame, where the camera has moved most): per mille of the image that shows a strong edge (Canny 60/160) which frame 0's edges,
     carried to frame t by a continuous per-pixel warp of the same depth (a forward splat, Canny 20/60,
@@ -70,7 +71,11 @@ def texture_energies(frame: np.ndarray, revealed: np.ndarray, z: np.ndarray) -> 
         return 0.0, 0.0, 0
     g = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
     band = (cv2.GaussianBlur(g, (0, 0), 1.0) - cv2.GaussianBlur(g, (0, 0), 2.0)) ** 2
-    ring = (cv2.dilate(rev, disk(11)) > 0) & ~(cv2.dilate(rev, disk(4)) > 0)
+    # The ring surrounds the revealed pixels that are measured (with the 4 px to their seam), not the
+    # slivers left out: on the rocket those lie along the launch towers and the pad lights, whose edges
+    # gave 99.7 % of the ring's energy while the measured pixels were open sky.
+    kept = (rev > 0) & (cv2.dilate(m.astype(np.uint8), disk(4)) > 0)
+    ring = (cv2.dilate(kept.astype(np.uint8), disk(11)) > 0) & ~(cv2.dilate(rev, disk(4)) > 0)
     ring &= z >= 0.9 * float(np.median(z[m]))
     n = int(m.sum())
     return float(band[m].mean()) * n, (float(band[ring].mean()) * n if ring.any() else 0.0), n
