@@ -56,7 +56,7 @@ def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach:
     if not source.any():
         raise ValueError("reflect_fill needs at least one source pixel")
     # Which source pixel each filled pixel copies (flat index; -1 = none yet).
-    index = np.where(source.ravel(), np.arange(h * w, dtype=np.int64), -1).reshape(h, w)
+    index = np.where(source.ravel(), np.arange(h * w, dtype=np.int32), -1).reshape(h, w)
     known = source.copy()
     # The band worth texturing: hidden pixels within reach of anything that is not hidden.
     dist_in = cv2.distanceTransform(hidden.astype(np.uint8), cv2.DIST_L2, 3)

@@ -4,8 +4,9 @@ size and rendered along any number of camera paths (:mod:`pipelines.render.paral
 ``build_scene`` splits the photo where depth jumps at an occlusion edge (``cut``: not into arbitrary slices,
 not at a ring or a lump of estimated depth, without speckles). Layer k covers its own pixels and everything
 nearer (alpha), with colour *filled* where nearer layers hid it: texture mirrored from the layer's own
-background across the edge, within the band the camera can reveal (``fill``), so a moving camera reveals
-textured background instead of stretched foreground or a smear. The fill is paid once per scene. Each layer
+background across the edge over a smooth continuation of its colour, within the band the camera can
+reveal (``fill``), so a moving camera reveals textured background instead of stretched foreground or a
+smear. The fill is paid once per scene. Each layer
 also gets a smooth disparity field, fitted to its pixels whose depth lies in the layer's range, extended past
 its silhouette, held at low resolution.
 """
