@@ -69,14 +69,18 @@ def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach:
         textured |= done
         known |= done
         todo &= ~done
+    # Colour: the smooth base, plus on the textured pixels the texture at their source pixel (its colour
+    # minus the base there).
+    colour = _smooth_base(rgb, source)
+    at = np.flatnonzero(textured)
+    if at.size:
+        src = index.ravel()[at]
+        texture = np.take(rgb.reshape(-1, 3), src, axis=0).astype(np.float32)
+        texture -= np.take(colour.reshape(-1, 3), src, axis=0)
+        colour.reshape(-1, 3)[at] += texture
+    np.clip(colour, 0, 255, out=colour)
     out = rgb.copy()
-    base = _smooth_base(rgb, source)
-    if textured.any():
-        detail = (rgb.astype(np.float32) - base).reshape(-1, 3)
-        out[textured] = np.clip(np.rint(base[textured] + detail[index[textured]]), 0, 255).astype(np.uint8)
-    rest = hidden & ~textured
-    if rest.any():
-        out[rest] = np.clip(np.rint(base[rest]), 0, 255).astype(np.uint8)
+    np.copyto(out, cv2.convertScaleAbs(colour), where=hidden[..., None])  # rounded (no abs: clipped above)
     return out, textured
 
 
