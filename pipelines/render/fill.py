@@ -42,7 +42,8 @@ DETAIL_SIGMA = 16.0
 
 
 def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
-    """Colour for the ``hidden`` pixels of ``rgb`` copied, mirrored, from ``source`` pixels.
+    """Colour for the ``hidden`` pixels of ``rgb``: texture copied, mirrored, from ``source`` pixels over a
+    smooth continuation of their colour.
 
     rgb: (H, W, 3) uint8. hidden, source: (H, W) bool, disjoint; source must not be empty.
     reach: pixels from the edge of ``hidden`` that get texture (the camera path's largest parallax shift).
