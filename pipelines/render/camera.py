@@ -276,10 +276,12 @@ def scene_stats(depth: DepthMap, fov_deg: float) -> SceneStats:
 def _project(points: np.ndarray, poses: np.ndarray, K: np.ndarray) -> np.ndarray:
     """(N,3) world points into each camera: (T, N, 2) pixels (NaN behind the camera)."""
     R, C = poses[:, :3, :3], poses[:, :3, 3]
-    cam = np.einsum("tji,tnj->tni", R, points[None] - C[:, None])  # R^T (X - C)
-    z = cam[..., 2:3]
-    uv = cam[..., :2] / np.where(z > 1e-9, z, np.nan)
-    return uv * K[:, None, [0, 1], [0, 1]] + K[:, None, [0, 1], [2, 2]]
+    # R^T (X - C), one (T, N) plane per axis: the products summed in the same order as a matrix product
+    # written out (einsum's), so the same bits, at half the cost of einsum's general loop.
+    d0, d1, d2 = (points[None, :, j] - C[:, j, None] for j in range(3))
+    x, y, z = (d0 * R[:, 0, i, None] + d1 * R[:, 1, i, None] + d2 * R[:, 2, i, None] for i in range(3))
+    z = np.where(z > 1e-9, z, np.nan)
+    return np.stack([x / z * K[:, 0, 0, None] + K[:, 0, 2, None], y / z * K[:, 1, 1, None] + K[:, 1, 2, None]], -1)
 
 
 def _trajectory(preset: schema.CameraPreset, var: _Variant, stats: SceneStats, amount: float,
