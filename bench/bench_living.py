@@ -1,16 +1,19 @@
 """Living photos: what region motion costs and how exact it is, against the camera-only take of the same run.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_living.py [--frames 60] [--repeat 2] [--skip-speed]
+    PYTHONPATH=. .venv/bin/python bench/bench_living.py [--frames 60] [--repeat 3] [--skip-speed] [--against TREE]
 
 The photo is scikit-image's ``rocket`` scaled to 1920x1080; its sky (found from the word "clouds") flows
 to the right at speed 0.5 and the launch tower's lower half sways (a painted box), so two region types
 and half the frame move. Prints:
 
 1. Speed and memory at 1080p, camera-only against with region motion, each run in its own process,
-   alternated ``--repeat`` times (best run kept): a dolly-in (strength 0.5, ``--frames`` frames at 30 fps)
+   alternated ``--repeat`` times (medians): a dolly-in (strength 0.5, ``--frames`` frames at 30 fps)
    (a) as a take, what a user waits for: ``render_take`` from photo and depth to an MP4 (scene, path,
-   frames, encoding); (b) the frames alone, rendered and discarded. The added share, and the peak
-   resident memory of each process.
+   frames, encoding); (b) the frames alone, rendered and discarded (scene and motion field included);
+   (c) the CPU per frame of one thread (the renderer with one worker, OpenCV with one thread), the
+   steadiest figure on a shared machine. The added share, and the peak resident memory of each process.
+   ``--against TREE`` runs every case a second time with ``PYTHONPATH=TREE`` (another checkout, e.g. the
+   previous commit), interleaved with this one, and prints both.
 2. Outside the regions (640x360, 24 frames): the largest difference, in grey levels, between the take
    with region motion and the camera-only take (strength 0.5), and the still photo (strength 0), over the
    output pixels the regions cannot reach (found by rendering the camera-only take with the regions'
@@ -110,29 +113,70 @@ def _speed_case(case: str, n: int) -> None:
     seconds = time.perf_counter() - t0
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime - cpu0
-    print(json.dumps({"case": case, "seconds": seconds, "cpu": cpu, "frames": count, "peak_mb": me.ru_maxrss / 1024}))
+    result = {"case": case, "seconds": seconds, "cpu": cpu, "frames": count}
+    if not case.endswith("take"):
+        result["frame_ms"] = _one_thread_ms(photo, depth, moving, n)
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def _one_thread_ms(photo, depth, motion, n: int) -> float:
+    """CPU ms per frame of the renderer on one thread (scene and motion field built beforehand)."""
+    import cv2
+
+    from pipelines import living
+    from pipelines.core.schema import RenderSettings
+    from pipelines.living.warp import MovingLayers
+    from pipelines.render import camera, parallax
+
+    cv2.setNumThreads(1)
+    settings = RenderSettings(preset="dolly-in", strength=0.5, duration=n / 30, fps=30)
+    scene = parallax.build_scene(photo, depth)
+    path = camera.preset_path(settings.preset, depth, settings)
+    moving = None if motion is None else MovingLayers(living.animate(photo.pixels, motion, n, 30, seed=0), scene)
+    t0 = time.process_time()
+    for _ in parallax.iter_frames(scene, path, workers=1, moving=moving):
+        pass
+    return 1000 * (time.process_time() - t0) / n
 
 
 CASES = ("camera-take", "living-take", "camera", "living")
 
 
-def _speed(n: int, repeat: int) -> None:
-    runs: dict[str, list] = {c: [] for c in CASES}
+def _speed(n: int, repeat: int, against: str | None) -> None:
+    import os
+    import statistics
+
+    trees = {"this tree": None} if against is None else {"this tree": None, f"against {against}": against}
+    runs = {(t, c): [] for t in trees for c in CASES}
     for _ in range(repeat):
         for case in CASES:
-            out = subprocess.run([sys.executable, __file__, "--case", case, "--frames", str(n)],
-                                 capture_output=True, text=True, check=True)
-            runs[case].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"1080p dolly-in, {n} frames (best of {repeat}, each run in its own process):")
-    for what, cam_case, liv_case in (("take to MP4", "camera-take", "living-take"), ("frames only", "camera", "living")):
-        cam = min(r["seconds"] for r in runs[cam_case])
-        liv = min(r["seconds"] for r in runs[liv_case])
-        cam_cpu = min(r["cpu"] for r in runs[cam_case])
-        liv_cpu = min(r["cpu"] for r in runs[liv_case])
-        print(f"  {what}: camera only {cam:6.2f} s wall, {cam_cpu:6.2f} s CPU (peak "
-              f"{max(r['peak_mb'] for r in runs[cam_case]):.0f} MB); with region motion {liv:6.2f} s wall, "
-              f"{liv_cpu:6.2f} s CPU (peak {max(r['peak_mb'] for r in runs[liv_case]):.0f} MB): "
-              f"{100 * (liv - cam) / cam:+.0f} % wall, {100 * (liv_cpu - cam_cpu) / cam_cpu:+.0f} % CPU")
+            for tree, path in trees.items():
+                env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+                if path is not None:
+                    env["PYTHONPATH"] = path
+                out = subprocess.run([sys.executable, __file__, "--case", case, "--frames", str(n)], env=env,
+                                     cwd=path, capture_output=True, text=True, check=True)
+                runs[tree, case].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"1080p dolly-in, {n} frames (medians of {repeat}, each run in its own process, the trees interleaved):")
+    for tree in trees:
+        print(f"  {tree}:")
+        for what, cam_case, liv_case in (("take to MP4", "camera-take", "living-take"),
+                                         ("frames only", "camera", "living")):
+            cam, liv = runs[tree, cam_case], runs[tree, liv_case]
+
+            def med(rs, key):
+                return statistics.median(r[key] for r in rs)
+
+            line = (f"    {what}: camera only {med(cam, 'seconds'):6.2f} s wall, {med(cam, 'cpu'):6.2f} s CPU (peak "
+                    f"{max(r['peak_mb'] for r in cam):.0f} MB); with region motion {med(liv, 'seconds'):6.2f} s wall, "
+                    f"{med(liv, 'cpu'):6.2f} s CPU (peak {max(r['peak_mb'] for r in liv):.0f} MB): "
+                    f"{100 * (med(liv, 'seconds') / med(cam, 'seconds') - 1):+.0f} % wall, "
+                    f"{100 * (med(liv, 'cpu') / med(cam, 'cpu') - 1):+.0f} % CPU")
+            print(line)
+            if "frame_ms" in cam[0]:
+                print(f"    one thread, CPU per frame: camera only {med(cam, 'frame_ms'):.1f} ms, with region motion "
+                      f"{med(liv, 'frame_ms'):.1f} ms: {100 * (med(liv, 'frame_ms') / med(cam, 'frame_ms') - 1):+.0f} %")
     print("  (issue: region motion adds at most 30 % to a 1080p render; peak memory under 2048 MB. On a shared "
           "machine the CPU seconds, OpenCV's threads and the encoder included, are the steadier figure.)")
 
@@ -196,7 +240,8 @@ def _seams(rocket, rocket_motion) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=60)
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--against", metavar="TREE", help="another checkout to compare with, run interleaved")
     ap.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)
     ap.add_argument("--skip-speed", action="store_true")
     args = ap.parse_args()
@@ -205,7 +250,7 @@ def main() -> None:
         return
     _exactness()
     if not args.skip_speed:
-        _speed(args.frames, args.repeat)
+        _speed(args.frames, args.repeat, args.against)
 
 
 if __name__ == "__main__":

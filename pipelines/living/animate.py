@@ -32,6 +32,7 @@ Everything outside the union of the masks is copied from the photo, bit for bit.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -66,6 +67,9 @@ SOURCE_BAND = 0.03
 #: backward-advected one (centred on the middle of the take). The two copies are a whole take's travel
 #: apart, so while both show the texture is doubled; a short span shows one copy most of the time.
 FADE_SPAN = 0.4
+#: Segments of integrated displacement kept per direction (between checkpoints; see LivingPhoto._segment):
+#: two, so that the frames rendered side by side in threads find theirs.
+SEGMENTS_KEPT = 2
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,9 @@ class LivingPhoto:
     # -- set-up ---------------------------------------------------------------------------------------
     def _coarse_mask(self, mask: np.ndarray, feather_px: float) -> np.ndarray:
         x0, y0, x1, y1 = self.box
-        m = feathered(mask, feather_px)[y0:y1, x0:x1]
+        # Over the box with a still border: every pixel outside the box is still, so the distances to the still
+        # pixels inside the box are those over the whole photo (at a fraction of the cost).
+        m = feathered(np.pad(mask[y0:y1, x0:x1], 1), feather_px)[1:-1, 1:-1]
         return cv2.resize(m, self._coarse, interpolation=cv2.INTER_AREA)
 
     def _build_fields(self, motion: Motion, w: int, h: int) -> None:
@@ -151,8 +157,7 @@ class LivingPhoto:
         # Coarse cell centres in photo pixels (relative to the box), for the waves' phases.
         gy, gx = np.mgrid[0:fh, 0:fw].astype(np.float32)
         self._cells = (gy, gx)
-        py, px = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        self._pixel_grid = np.dstack([px, py])
+        self._pixel_grid: Optional[np.ndarray] = None  # the box's pixel positions, built when first sampled
         self._gx, self._gy = (gx + 0.5) * self._sx - 0.5, (gy + 0.5) * self._sy - 0.5
         for region in motion.regions:
             if region.speed <= 0:
@@ -181,6 +186,8 @@ class LivingPhoto:
         self._flow = flow if np.abs(flow).max() > 0 else None
         if self._flow is not None:
             self._checkpoints = {s: self._integrate_checkpoints(s) for s in (-1, 1)}
+            self._segments: dict[tuple[int, int], list[np.ndarray]] = {}
+            self._lock = threading.Lock()
             carried = np.zeros((y1 - y0, x1 - x0), np.uint8)
             for region in motion.regions:
                 if region.speed > 0 and region.type in ("flow", "rise"):
@@ -294,12 +301,30 @@ class LivingPhoto:
         return cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def _displacement(self, k: int, sign: int) -> np.ndarray:
-        """D^sign_{k + 1/2} on the coarse grid, from the nearest checkpoint at or below k."""
+        """D^sign_{k + 1/2} on the coarse grid: from the segment of steps that starts at the nearest checkpoint
+        at or below k."""
         c = k // self._every
-        d = self._checkpoints[sign][c]
-        for _ in range(k - c * self._every):
-            d = self._step(d, sign)
-        return d
+        return self._segment(sign, c)[k - c * self._every]
+
+    def _segment(self, sign: int, c: int) -> list[np.ndarray]:
+        """D^sign from checkpoint c on, one per step up to the next checkpoint. Frames come in order (the
+        forward copy's k rises, the backward copy's falls), so a segment serves ``_every`` frames for the
+        cost of integrating it once; the last SEGMENTS_KEPT per sign are kept. Every D is integrated from
+        its checkpoint by the same steps, so it is the same whichever thread or frame asked first."""
+        key = (sign, c)
+        with self._lock:
+            seg = self._segments.get(key)
+        if seg is not None:
+            return seg
+        seg = [self._checkpoints[sign][c]]
+        for _ in range(min(self._every, self.num_frames + 1 - c * self._every) - 1):
+            seg.append(self._step(seg[-1], sign))
+        with self._lock:
+            self._segments[key] = seg
+            mine = [kk for kk in self._segments if kk[0] == sign]
+            for old in mine[:-SEGMENTS_KEPT]:  # dicts keep insertion order: the oldest first
+                del self._segments[old]
+        return seg
 
     def _oscillation(self, t: float) -> Optional[np.ndarray]:
         """Sampling offset of the sway, ripple and rise-wobble waves at time t (frames), (h, w, 2); zero at
@@ -320,6 +345,9 @@ class LivingPhoto:
         x0, y0, x1, y1 = self.box
         bw, bh = x1 - x0, y1 - y0
         maps = cv2.resize(offset, (bw, bh), interpolation=cv2.INTER_LINEAR)
+        if self._pixel_grid is None:  # only a still camera's frames (the cinemagraph) sample the box itself
+            py, px = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+            self._pixel_grid = np.dstack([px, py])
         maps += self._pixel_grid
         m1, m2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
         # Bilinear, like the renderer: every frame is resampled (frames sit half a step into their time), so

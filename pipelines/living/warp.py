@@ -143,8 +143,9 @@ class _FrameResample:
         if k == 0:
             src = self.owner._colour0
         sub = nodes[block]
+        back = self._offsets(f.back, sub, gate)
         moved = nodes.copy()
-        moved[block] += self._offsets(f.back, sub, gate)
+        moved[block] += back
         # 1. The layer at the composed positions: the camera's resample and the regions' first term, at once.
         # The renderer's own upsample, cropped: where the nodes are its own, the maps are too, bit for bit
         # (the map's fixed point turns a float's last bit into a 1/32 px step, a grey level on a sharp edge).
@@ -153,13 +154,23 @@ class _FrameResample:
         warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
         if f.ahead is None and not f.dissolve:
             return warped
-        # 2. Where the offsets are not 0 and the layer is there (the output rectangle of those nodes, in the
-        #    layer's roi).
-        busy = gate > 0
+        # 2. Where the second term differs from the first: nodes whose two copies sample different places (a
+        #    flow; a sway or ripple alone moves both alike) or that dissolve, and where the layer is there (the
+        #    output rectangle of those nodes, in the layer's roi).
+        ahead_off = self._offsets(f.ahead, sub, gate) if f.ahead is not None else None
+        dissolving = None
+        if f.dissolve:
+            dissolving = self._offsets(self.owner.living.dissolve_map, sub, gate)
+        active = np.zeros(gate.shape, bool)
+        if ahead_off is not None:
+            active |= (ahead_off != back).any(axis=-1)
+        if dissolving is not None:
+            active |= dissolving > 0
+        busy = active
         if k in self.owner._present:
-            busy &= self._sample(self.owner._present[k], sub) > 0
-            if not busy.any():
-                return warped
+            busy = busy & (self._sample(self.owner._present[k], sub) > 0)
+        if not busy.any():
+            return warped
         rows, cols = np.nonzero(busy)
         rect = _node_rect(grid, (slice(block[0].start + rows.min(), block[0].start + rows.max() + 1),
                                  slice(block[1].start + cols.min(), block[1].start + cols.max() + 1)), roi)
@@ -167,21 +178,21 @@ class _FrameResample:
             return warped
         rx0, ry0, rx1, ry1 = rect
         local = (slice(ry0 - roi[1], ry1 - roi[1]), slice(rx0 - roi[0], rx1 - roi[0]))
+        # Output pixels whose four nodes include an active one: elsewhere both copies sample the same place.
         marks = np.zeros(nodes.shape[:2], np.uint8)
-        marks[block] = np.where(gate > 0, 255, 0).astype(np.uint8)
-        keep = upsample_rect(grid, marks, rect) > 0
-        keep = keep.view(np.uint8)
+        marks[block] = active.view(np.uint8) * np.uint8(255)
+        keep = (upsample_rect(grid, marks, rect) > 0).view(np.uint8)
         out = warped[local]
         mix = out
-        if f.ahead is not None:
+        if ahead_off is not None:
             ahead_nodes = nodes.copy()
-            ahead_nodes[block] += self._offsets(f.ahead, sub, gate)
+            ahead_nodes[block] += ahead_off
             a1, a2 = cv2.convertMaps(upsample_rect(grid, ahead_nodes, rect), None, cv2.CV_16SC2)
             ahead = cv2.remap(src, a1, a2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
             mix = blend_keep_contrast(out, ahead, f.weight)
-        if f.dissolve:
+        if dissolving is not None:
             weights = np.zeros(nodes.shape[:2], np.float32)
-            weights[block] = self._offsets(self.owner.living.dissolve_map, sub, gate)
+            weights[block] = dissolving
             wgt = np.ascontiguousarray(upsample_rect(grid, weights * f.dissolve, rect))
             blurred = cv2.remap(self.owner._blurred[k], m1[local], m2[local], cv2.INTER_LINEAR, borderMode=border,
                                 borderValue=0)
