@@ -22,9 +22,12 @@ The method (Holynski et al. 2021, "Animating Pictures with Eulerian Motion Field
    closes exactly. They add to the flow's sampling offsets, so any mix of regions costs two remaps per
    frame (one when nothing flows).
 
-5. **Frame i shows time i + 1/2.** Every frame is then resampled alike. The untouched photo is sharper than
-   any resampled frame, so a frame 0 equal to it would pop at the loop point on fine textures (grass); with
-   the half-frame offset the loop is symmetric about the photo and the seam is an ordinary step.
+5. **Frame i shows time i + phase, 0 < phase < 1.** Every frame is then resampled alike. The untouched photo
+   is sharper than any resampled frame, so a frame 0 equal to it would pop at the loop point on fine
+   textures (grass); with the offset the seam (time N - 1 + phase to N + phase) is an ordinary step.
+   The phase is 1/2 unless a flow's texture says otherwise: the seam's two frames lie on either side of
+   the photo, and where they fall between its pixels decides how large the seam's step is
+   (:mod:`pipelines.living.phase` measures it on the photo and picks the phase).
 
 Units: speed 1 = 10 % of the frame width per second (sway: peak speed; ripple: amplitude scale).
 Everything outside the union of the masks is copied from the photo, bit for bit.
@@ -42,6 +45,7 @@ import numpy as np
 from pipelines.core.errors import InputError
 from pipelines.living.blend import blend_keep_contrast
 from pipelines.living.field import FEATHER, FEATHER_MIN_PX, direction_field, feathered
+from pipelines.living.phase import seam_phase
 from pipelines.living.spec import Motion, Region
 
 #: Speed 1 moves the texture this fraction of the frame width per second.
@@ -139,9 +143,13 @@ class LivingPhoto:
     # -- set-up ---------------------------------------------------------------------------------------
     def _coarse_mask(self, mask: np.ndarray, feather_px: float) -> np.ndarray:
         x0, y0, x1, y1 = self.box
-        # Over the box with a still border: every pixel outside the box is still, so the distances to the still
-        # pixels inside the box are those over the whole photo (at a fraction of the cost).
-        m = feathered(np.pad(mask[y0:y1, x0:x1], 1), feather_px)[1:-1, 1:-1]
+        # Over the box with a still border where the photo goes on (every pixel outside the box is still; the
+        # photo's own edge is not): the distances to the still pixels are those over the whole photo, at a
+        # fraction of the cost.
+        h, w = mask.shape
+        pad = ((int(y0 > 0), int(y1 < h)), (int(x0 > 0), int(x1 < w)))
+        m = feathered(np.pad(mask[y0:y1, x0:x1], pad), feather_px)
+        m = m[pad[0][0]:m.shape[0] - pad[0][1], pad[1][0]:m.shape[1] - pad[1][1]]
         return cv2.resize(m, self._coarse, interpolation=cv2.INTER_AREA)
 
     def _build_fields(self, motion: Motion, w: int, h: int) -> None:
@@ -184,6 +192,8 @@ class LivingPhoto:
                 amp = region.speed * RIPPLE_AMPLITUDE * w
                 self._waves.append((cm * amp, self._ripple_waves(region, rng, w, h)))
         self._flow = flow if np.abs(flow).max() > 0 else None
+        #: Frame i shows time i + phase (module note, 5).
+        self.phase = 0.5 if self._flow is None else seam_phase(self.pixels, self._flow, self.box, (self._sx, self._sy))
         if self._flow is not None:
             self._checkpoints = {s: self._integrate_checkpoints(s) for s in (-1, 1)}
             self._segments: dict[tuple[int, int], list[np.ndarray]] = {}
@@ -279,10 +289,12 @@ class LivingPhoto:
         return waves
 
     def _integrate_checkpoints(self, sign: int) -> list[np.ndarray]:
-        """Every ``_every``-th D^sign_{k + 1/2}, k = 0..N-1 (frames sit half a step into their time)."""
+        """Every ``_every``-th D^sign_{k + f}, k = 0..N-1, f the frames' share of a step away from the photo:
+        ``phase`` backwards (frame i at time i + phase) and 1 - phase forwards (time N - i - phase)."""
         n = self.num_frames
         self._every = max(1, int(math.ceil(math.sqrt(n))))
-        out, d = [], 0.5 * sign * self._flow  # a half step first
+        first = self.phase if sign < 0 else 1.0 - self.phase
+        out, d = [], first * sign * self._flow  # a part step first
         for k in range(n + 1):
             if k % self._every == 0:
                 out.append(d.copy())
@@ -301,7 +313,7 @@ class LivingPhoto:
         return cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def _displacement(self, k: int, sign: int) -> np.ndarray:
-        """D^sign_{k + 1/2} on the coarse grid: from the segment of steps that starts at the nearest checkpoint
+        """D^sign_{k + f} (see :meth:`_integrate_checkpoints`) on the coarse grid: from the segment of steps that starts at the nearest checkpoint
         at or below k."""
         c = k // self._every
         return self._segment(sign, c)[k - c * self._every]
@@ -350,12 +362,12 @@ class LivingPhoto:
             self._pixel_grid = np.dstack([px, py])
         maps += self._pixel_grid
         m1, m2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
-        # Bilinear, like the renderer: every frame is resampled (frames sit half a step into their time), so
+        # Bilinear, like the renderer: every frame is resampled (frames sit part of a step into their time), so
         # none is sharper than its neighbours; bicubic costs ~1.5x for no visible gain here.
         return cv2.remap(self.pixels, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
     def frame(self, i: int) -> np.ndarray:
-        """The animated photo at frame ``i`` (0 <= i < num_frames), time i + 1/2: (H, W, 3) uint8, the
+        """The animated photo at frame ``i`` (0 <= i < num_frames), time i + phase: (H, W, 3) uint8, the
         photo itself outside the masks."""
         if self.box is None:
             if not 0 <= i < self.num_frames:
@@ -367,11 +379,11 @@ class LivingPhoto:
         return out
 
     def fields(self, i: int) -> "FrameFields":
-        """What frame ``i`` (time i + 1/2) samples, on the coarse grid: both renderers (the photo's box here,
+        """What frame ``i`` (time i + phase) samples, on the coarse grid: both renderers (the photo's box here,
         the camera's own resample in :mod:`pipelines.living.warp`) read the same fields."""
         if not 0 <= i < self.num_frames:
             raise InputError(f"frame index must be in 0..{self.num_frames - 1}, got {i}")
-        n, t = self.num_frames, i + 0.5
+        n, t = self.num_frames, i + self.phase
         osc = self._oscillation(t)
         dissolve = math.sin(math.pi * t / n) ** 2 if self._dissolve is not None else 0.0  # eased: closes on the photo
         if self._flow is None:
@@ -379,8 +391,8 @@ class LivingPhoto:
         u = np.clip((t / n - 0.5) / FADE_SPAN + 0.5, 0.0, 1.0)
         weight = float(u * u * (3.0 - 2.0 * u))
         # Outside the cross-fade one copy shows alone: the other is not computed (nor resampled).
-        back = self._carried(self._displacement(i, -1)) if weight < 1.0 else None  # D^-_{i + 1/2}
-        ahead = self._carried(self._displacement(n - 1 - i, 1)) if weight > 0.0 else None  # D^+_{N - i - 1/2}
+        back = self._carried(self._displacement(i, -1)) if weight < 1.0 else None  # D^-_{i + phase}
+        ahead = self._carried(self._displacement(n - 1 - i, 1)) if weight > 0.0 else None  # D^+_{N - i - phase}
         if osc is not None:
             back, ahead = (None if d is None else d + osc for d in (back, ahead))
         if back is None or ahead is None:

@@ -277,3 +277,22 @@ def test_studio_takes_move_the_painted_group_only(tmp_path):
     still = np.abs(np.stack(frames)[:, :120].astype(int) - frames[0][:120]).max()
     moving = np.abs(np.stack(frames)[:, 140:].astype(int) - frames[0][140:]).max()
     assert still <= 3 < 20 < moving  # the codec's noise above, the shimmer below
+
+
+def test_flow_seam_on_a_banded_sky_is_an_ordinary_step():
+    """A smooth sky rounded to 8 bits (its banding moves with the nearest pixel) flowing a little over 1 px
+    per frame: frames symmetric about the photo would put the seam's two frames on opposite pixels (the
+    rounding's double step); the measured phase makes the seam one ordinary step."""
+    h, w = 96, 240
+    rng = np.random.default_rng(4)
+    clouds = cv2.resize(rng.uniform(-6, 6, (6, 15)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    sky = np.clip(150 + np.linspace(0, 20, w, dtype=np.float32)[None] + clouds, 0, 255).round().astype(np.uint8)
+    img = np.dstack([sky] * 3)
+    mask = np.ones((h, w), np.float32)
+    n, fps = 36, 12
+    living = animate(img, Motion((Region(mask, "flow", 0.0, 0.5333),)), num_frames=n, fps=fps)
+    frames = [living.frame(i).astype(np.float32) for i in range(n)]
+    inner = (slice(10, h - 10), slice(30, w - 30))
+    steps = [float(np.abs(frames[(i + 1) % n][inner] - frames[i][inner]).mean()) for i in range(n)]
+    assert living.phase != 0.5
+    assert steps[-1] <= np.median(steps[:-1])
