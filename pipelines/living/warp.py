@@ -28,8 +28,8 @@ from pipelines.living.blend import blend_keep_contrast
 
 def upsample_rect(grid, nodes: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
     """``grid.upsample(nodes, ...)`` cropped to ``rect`` (x0, y0, x1, y1, output pixels), computed from the
-    nodes around the rectangle only: the same bilinear weights up to float rounding (used only where the
-    regions move)."""
+    nodes around the rectangle only: the same bilinear weights, up to float rounding (none at all when the
+    step is a power of two: then OpenCV's weights are exact binary fractions, tests/living checks it)."""
     s = grid.step
     x0, y0, x1, y1 = rect
 
@@ -110,28 +110,36 @@ class _FrameResample:
         block = (slice(max(0, rows.min() - 1), rows.max() + 2), slice(max(0, cols.min() - 1), cols.max() + 2))
         # The nodes' spacing in the photo around the regions (it varies with zoom and perspective).
         sub = nodes[block]
-        dx = np.hypot(*np.moveaxis(np.diff(sub, axis=1), -1, 0))
-        dy = np.hypot(*np.moveaxis(np.diff(sub, axis=0), -1, 0))
-        spans = [d[np.isfinite(d) & (d < 1e3)] for d in (dx, dy)]  # invalid nodes sit at -1e4
-        spacing = max([float(d.max()) for d in spans if d.size] or [0.0])
-        margin = spacing * math.sqrt(2.0) + 2.0
-        t = np.clip((dist[block] - margin) / margin, 0.0, 1.0)
+        spacing2 = 0.0
+        for axis in (0, 1):
+            d2 = np.square(np.diff(sub, axis=axis)).sum(axis=-1)
+            d2 = d2[d2 < 1e6]  # invalid nodes sit at -1e4 (and NaN compares false)
+            if d2.size:
+                spacing2 = max(spacing2, float(d2.max()))
+        margin = math.sqrt(spacing2) * math.sqrt(2.0) + 2.0
+        t = dist[block] - np.float32(margin)
+        t *= np.float32(1.0 / margin)
+        np.clip(t, 0.0, 1.0, out=t)
         gate = t * t * (3.0 - 2.0 * t)
         if not (gate > 0).any():
             return None
-        return gate.astype(np.float32), block
+        return gate, block
 
-    def _sample(self, image: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        """``image`` (over the box, any size) sampled at the nodes' photo positions (0 outside the box)."""
+    def _where(self, shape: tuple[int, ...], nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the nodes' photo positions fall on an image of ``shape`` over the box (OpenCV maps)."""
         x0, y0, x1, y1 = self.owner.box
-        sx, sy = (x1 - x0) / image.shape[1], (y1 - y0) / image.shape[0]
+        sx, sy = (x1 - x0) / shape[1], (y1 - y0) / shape[0]
         u = ((nodes[..., 0] - x0 + 0.5) / sx - 0.5).astype(np.float32)
         v = ((nodes[..., 1] - y0 + 0.5) / sy - 0.5).astype(np.float32)
-        return cv2.remap(image, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return u, v
 
-    def _offsets(self, field: np.ndarray, nodes: np.ndarray, gate: np.ndarray) -> np.ndarray:
-        """``field`` ((h, w[, 2]) on the coarse grid) sampled at the nodes' photo positions, times the gate."""
-        off = self._sample(field, nodes)
+    def _sample(self, image: np.ndarray, where) -> np.ndarray:
+        """``image`` (over the box, any size) sampled at ``where`` (:meth:`_where`; 0 outside the box)."""
+        return cv2.remap(image, where[0], where[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    def _offsets(self, field: np.ndarray, where, gate: np.ndarray) -> np.ndarray:
+        """``field`` ((h, w[, 2]) on the coarse grid) sampled at ``where``, times the gate."""
+        off = self._sample(field, where)
         return off * (gate if off.ndim == 2 else gate[..., None])
 
     def __call__(self, k: int, src: np.ndarray, nodes: np.ndarray, grid, roi, border) -> Optional[np.ndarray]:
@@ -143,13 +151,19 @@ class _FrameResample:
         if k == 0:
             src = self.owner._colour0
         sub = nodes[block]
-        back = self._offsets(f.back, sub, gate)
+        on_fields = self._where(f.back.shape, sub)  # every field lives on the same coarse grid
+        back = self._offsets(f.back, on_fields, gate)
         moved = nodes.copy()
         moved[block] += back
         # 1. The layer at the composed positions: the camera's resample and the regions' first term, at once.
         # The renderer's own upsample, cropped: where the nodes are its own, the maps are too, bit for bit
         # (the map's fixed point turns a float's last bit into a 1/32 px step, a grey level on a sharp edge).
-        maps = grid.upsample(moved, roi[2], roi[3])[roi[1]:, roi[0]:]
+        # With a power-of-two step OpenCV's weights are exact binary fractions, the same from any block that
+        # starts on a node, so a nearer layer's maps are built over its roi alone.
+        if grid.step & (grid.step - 1) == 0:
+            maps = upsample_rect(grid, moved, roi)
+        else:
+            maps = grid.upsample(moved, roi[2], roi[3])[roi[1]:, roi[0]:]
         m1, m2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # OpenCV reads the cropped map in place
         warped = cv2.remap(src, m1, m2, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
         if f.ahead is None and not f.dissolve:
@@ -157,10 +171,10 @@ class _FrameResample:
         # 2. Where the second term differs from the first: nodes whose two copies sample different places (a
         #    flow; a sway or ripple alone moves both alike) or that dissolve, and where the layer is there (the
         #    output rectangle of those nodes, in the layer's roi).
-        ahead_off = self._offsets(f.ahead, sub, gate) if f.ahead is not None else None
+        ahead_off = self._offsets(f.ahead, on_fields, gate) if f.ahead is not None else None
         dissolving = None
         if f.dissolve:
-            dissolving = self._offsets(self.owner.living.dissolve_map, sub, gate)
+            dissolving = self._offsets(self.owner.living.dissolve_map, on_fields, gate)
         active = np.zeros(gate.shape, bool)
         if ahead_off is not None:
             active |= (ahead_off != back).any(axis=-1)
@@ -168,7 +182,8 @@ class _FrameResample:
             active |= dissolving > 0
         busy = active
         if k in self.owner._present:
-            busy = busy & (self._sample(self.owner._present[k], sub) > 0)
+            present = self.owner._present[k]
+            busy = busy & (self._sample(present, self._where(present.shape, sub)) > 0)
         if not busy.any():
             return warped
         rows, cols = np.nonzero(busy)

@@ -296,3 +296,25 @@ def test_flow_seam_on_a_banded_sky_is_an_ordinary_step():
     steps = [float(np.abs(frames[(i + 1) % n][inner] - frames[i][inner]).mean()) for i in range(n)]
     assert living.phase != 0.5
     assert steps[-1] <= np.median(steps[:-1])
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (960, 540), (160, 120), (3840, 2160)])
+def test_upsample_over_a_rectangle_is_the_renderers_own_with_a_power_of_two_step(size):
+    """With a power-of-two node step a layer's maps are built over its roi alone: the same maps as the
+    renderer's full upsample, cropped, bit for bit (a last-bit difference would be a 1/32 px step, a grey
+    level on a sharp edge)."""
+    from pipelines.living.warp import upsample_rect
+    from pipelines.render import parallax
+
+    w, h = size
+    grid = parallax._Grid.for_size(w, h)
+    assert grid.step & (grid.step - 1) == 0
+    rng = np.random.default_rng(w)
+    nodes = np.stack([grid.xs, grid.ys], -1) * rng.uniform(0.9, 1.1, (grid.ny, grid.nx, 1))
+    nodes = (nodes + rng.normal(0, 3, nodes.shape)).astype(np.float32)
+    full = grid.upsample(nodes, w, h)
+    for _ in range(8):
+        x0, y0 = int(rng.integers(0, w // 2)), int(rng.integers(0, h // 2))
+        x1, y1 = int(rng.integers(x0 + 1, w + 1)), int(rng.integers(y0 + 1, h + 1))
+        assert np.array_equal(upsample_rect(grid, nodes, (x0, y0, x1, y1)), full[y0:y1, x0:x1])
+    assert np.array_equal(upsample_rect(grid, nodes, (0, 0, w, h)), full)
