@@ -193,7 +193,9 @@ class LivingPhoto:
                 self._waves.append((cm * amp, self._ripple_waves(region, rng, w, h)))
         self._flow = flow if np.abs(flow).max() > 0 else None
         #: Frame i shows time i + phase (module note, 5).
-        self.phase = 0.5 if self._flow is None else seam_phase(self.pixels, self._flow, self.box, (self._sx, self._sy))
+        self.phase = 0.5
+        if self._flow is not None:
+            self.phase = seam_phase(self.pixels, self._flow, self.box, (self._sx, self._sy))
         if self._flow is not None:
             self._checkpoints = {s: self._integrate_checkpoints(s) for s in (-1, 1)}
             self._segments: dict[tuple[int, int], list[np.ndarray]] = {}
@@ -313,8 +315,8 @@ class LivingPhoto:
         return cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def _displacement(self, k: int, sign: int) -> np.ndarray:
-        """D^sign_{k + f} (see :meth:`_integrate_checkpoints`) on the coarse grid: from the segment of steps that starts at the nearest checkpoint
-        at or below k."""
+        """D^sign_{k + f} (see :meth:`_integrate_checkpoints`) on the coarse grid, from the segment of steps
+        that starts at the nearest checkpoint at or below k."""
         c = k // self._every
         return self._segment(sign, c)[k - c * self._every]
 
