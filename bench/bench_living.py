@@ -10,8 +10,9 @@ and half the frame move. Prints:
    alternated ``--repeat`` times (medians): a dolly-in (strength 0.5, ``--frames`` frames at 30 fps)
    (a) as a take, what a user waits for: ``render_take`` from photo and depth to an MP4 (scene, path,
    frames, encoding); (b) the frames alone, rendered and discarded (scene and motion field included);
-   (c) the CPU per frame of one thread (the renderer with one worker, OpenCV with one thread), the
-   steadiest figure on a shared machine. The added share, and the peak resident memory of each process.
+   (c) the CPU per frame of one thread (the renderer with one worker, OpenCV with one thread), camera-only
+   and with region motion alternated frame by frame in one process: the steadiest figure on a shared
+   machine (the other cases' processes run minutes apart, and the machine's load moves in between). The added share, and the peak resident memory of each process.
    ``--against TREE`` runs every case a second time with ``PYTHONPATH=TREE`` (another checkout, e.g. the
    previous commit), interleaved with this one, and prints both.
 2. Outside the regions (640x360, 24 frames): the largest difference, in grey levels, between the take
@@ -113,15 +114,12 @@ def _speed_case(case: str, n: int) -> None:
     seconds = time.perf_counter() - t0
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime - cpu0
-    result = {"case": case, "seconds": seconds, "cpu": cpu, "frames": count}
-    if not case.endswith("take"):
-        result["frame_ms"] = _one_thread_ms(photo, depth, moving, n)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    print(json.dumps({"case": case, "seconds": seconds, "cpu": cpu, "frames": count, "peak_mb": me.ru_maxrss / 1024}))
 
 
-def _one_thread_ms(photo, depth, motion, n: int) -> float:
-    """CPU ms per frame of the renderer on one thread (scene and motion field built beforehand)."""
+def _one_thread_case(n: int) -> None:
+    """CPU ms per frame of the renderer on one thread (scene and motion field built beforehand), camera-only
+    and with region motion, alternated frame by frame."""
     import cv2
 
     from pipelines import living
@@ -130,17 +128,23 @@ def _one_thread_ms(photo, depth, motion, n: int) -> float:
     from pipelines.render import camera, parallax
 
     cv2.setNumThreads(1)
+    photo, depth, motion = _inputs(1920, 1080)
     settings = RenderSettings(preset="dolly-in", strength=0.5, duration=n / 30, fps=30)
     scene = parallax.build_scene(photo, depth)
     path = camera.preset_path(settings.preset, depth, settings)
-    moving = None if motion is None else MovingLayers(living.animate(photo.pixels, motion, n, 30, seed=0), scene)
-    t0 = time.process_time()
-    for _ in parallax.iter_frames(scene, path, workers=1, moving=moving):
-        pass
-    return 1000 * (time.process_time() - t0) / n
+    moving = MovingLayers(living.animate(photo.pixels, motion, n, 30, seed=0), scene)
+    plain = parallax.iter_frames(scene, path, workers=1)
+    live = parallax.iter_frames(scene, path, workers=1, moving=moving)
+    spent = {"camera": 0.0, "living": 0.0}
+    for _ in range(n):
+        for case, frames in (("camera", plain), ("living", live)):
+            t0 = time.process_time()
+            next(frames)
+            spent[case] += time.process_time() - t0
+    print(json.dumps({"case": "one-thread", **{k: 1000 * v / n for k, v in spent.items()}}))
 
 
-CASES = ("camera-take", "living-take", "camera", "living")
+CASES = ("camera-take", "living-take", "camera", "living", "one-thread")
 
 
 def _speed(n: int, repeat: int, against: str | None) -> None:
@@ -174,9 +178,10 @@ def _speed(n: int, repeat: int, against: str | None) -> None:
                     f"{100 * (med(liv, 'seconds') / med(cam, 'seconds') - 1):+.0f} % wall, "
                     f"{100 * (med(liv, 'cpu') / med(cam, 'cpu') - 1):+.0f} % CPU")
             print(line)
-            if "frame_ms" in cam[0]:
-                print(f"    one thread, CPU per frame: camera only {med(cam, 'frame_ms'):.1f} ms, with region motion "
-                      f"{med(liv, 'frame_ms'):.1f} ms: {100 * (med(liv, 'frame_ms') / med(cam, 'frame_ms') - 1):+.0f} %")
+        one = runs[tree, "one-thread"]
+        cam, liv = (statistics.median(r[k] for r in one) for k in ("camera", "living"))
+        print(f"    one thread, CPU per frame (alternated in one process): camera only {cam:.1f} ms, with region "
+              f"motion {liv:.1f} ms: {100 * (liv / cam - 1):+.0f} %")
     print("  (issue: region motion adds at most 30 % to a 1080p render; peak memory under 2048 MB. On a shared "
           "machine the CPU seconds, OpenCV's threads and the encoder included, are the steadier figure.)")
 
@@ -245,6 +250,9 @@ def main() -> None:
     ap.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)
     ap.add_argument("--skip-speed", action="store_true")
     args = ap.parse_args()
+    if args.case == "one-thread":
+        _one_thread_case(args.frames)
+        return
     if args.case:
         _speed_case(args.case, args.frames)
         return
