@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ def adjust(depth: DepthMap, *, mask: np.ndarray | None = None, push: float = 0.0
     if hi - lo > 1e-9:
         rel = (rel - lo) / (hi - lo)
     rel = far + rel * (near - far)
-    return DepthMap.from_relative(rel, notices=depth.notices)
+    return replace(DepthMap.from_relative(rel, notices=depth.notices), estimator=depth.estimator)
 
 
 def _check_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -94,7 +95,8 @@ def fatten_edges(depth: DepthMap, radius: int = 3, threshold: float = 0.1) -> De
     zone = cv2.dilate(edges.astype(np.uint8), kernel) > 0
     grown = cv2.dilate(rel, kernel)
     rel = np.where(zone, np.maximum(grown, rel), rel)
-    return DepthMap.from_relative(rel, near=float(depth.z.min()), far=float(depth.z.max()), notices=depth.notices)
+    return replace(DepthMap.from_relative(rel, near=float(depth.z.min()), far=float(depth.z.max()), notices=depth.notices),
+                   estimator=depth.estimator)
 
 
 def preview(depth: DepthMap) -> np.ndarray:

@@ -52,3 +52,35 @@ def _horizon_row(sky: np.ndarray) -> float:
     cols = sky.any(axis=0)
     lowest = h - 1 - np.argmax(sky[::-1], axis=0)
     return float(np.median(lowest[cols]))
+
+
+#: How far (pixels at the working size) the sky grows past the smoothness test toward an outline, and how
+#: close (Lab distance) to the sky's own colour nearby a pixel must be to join it.
+SKY_GROW = 4
+SKY_GROW_DE = 6.0
+
+
+def _grow_sky(sky: np.ndarray, lab: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
+    """The sky carried up to the outlines standing in it. The smoothness test of :func:`_sky_mask` leaves a
+    band a few pixels wide around everything in the sky (its window straddles the outline); at the ground's
+    depth, that band becomes a ring of in-between depth around a subject (a halo that slides at its own
+    speed once the scene is cut into layers). A pixel next to the sky joins it when its colour is within
+    SKY_GROW_DE of the sky's colour around it, for SKY_GROW steps; ``keep_out`` (a subject) never joins."""
+    import cv2
+
+    if not sky.any():
+        return sky
+    sm = cv2.GaussianBlur(lab, (0, 0), 0.7)
+    out = sky.copy()
+    kernel = np.ones((3, 3), np.uint8)
+    for _ in range(SKY_GROW):
+        m = out.astype(np.float32)
+        den = cv2.GaussianBlur(m, (0, 0), 3.0)
+        mean = cv2.GaussianBlur(sm * m[..., None], (0, 0), 3.0) / np.maximum(den, 1e-6)[..., None]
+        ring = (cv2.dilate(out.astype(np.uint8), kernel) > 0) & ~out
+        close = np.linalg.norm(sm - mean, axis=2) < SKY_GROW_DE
+        grow = ring & close & (den > 1e-3) & ~keep_out
+        if not grow.any():
+            break
+        out |= grow
+    return out

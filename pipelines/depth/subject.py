@@ -22,9 +22,11 @@ OUTLINE_CLEAR = 0.6
 OUTLINE_DE = 20.0
 #: A part standing in the sky that touches the subject joins it when no larger than this share of it.
 ATTACH_SHARE = 0.5
-#: Widest a subject's part above the horizon may be (share of the frame's width) to count as standing in
-#: the sky.
+#: Widest a subject's part above the horizon may be (share of the frame's width; the median over its rows)
+#: to count as standing in the sky.
 STAND_NARROW = 0.15
+#: Reach (pixels at the working size) within which what stands in the sky next to the subject joins it.
+ATTACH_HUG = 3
 #: Width of a close-up's soft rim, as a share of the long side.
 CLOSEUP_RIM = 0.08
 
@@ -145,13 +147,21 @@ def _attach_standing(subject: np.ndarray, sky: np.ndarray) -> np.ndarray:
         return subject
     h, w = subject.shape
     horizon = int(_horizon_row(sky))
-    cols = np.flatnonzero(subject[:horizon].any(axis=0))
+    widths = subject[:horizon].sum(axis=1)
+    widths = widths[widths > 0]
     # Only a narrow thing standing in the sky (a rocket, a tower, a mast); around a head in front of a
-    # bright backdrop what is neither is the backdrop's own rim, and stays behind.
-    if cols.size == 0 or cols[-1] - cols[0] + 1 > STAND_NARROW * w:
+    # bright backdrop what is neither is the backdrop's own rim, and stays behind. Narrow over most of its
+    # height: a launch pad just above the horizon does not make a rocket wide.
+    if widths.size == 0 or float(np.median(widths)) > STAND_NARROW * w:
         return subject
     standing = ~sky & ~subject
     standing[horizon:] = False
+    # What stands in the sky right against the subject is part of it (the gantry along a rocket's flank, a
+    # nose cone's shadowed tip), whatever it is connected to further away: the sky is grown up to the
+    # outlines first (sky._grow_sky), so this is structure, not a band of backdrop.
+    hug = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ATTACH_HUG + 1, 2 * ATTACH_HUG + 1))
+    subject = subject | (standing & (cv2.dilate(subject.astype(np.uint8), hug) > 0))
+    standing &= ~subject
     n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
     if n <= 1:
         return subject

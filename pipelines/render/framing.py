@@ -70,4 +70,4 @@ def fit(photo: photo_io.Photo, depth: DepthMap, size: tuple[int, int]) -> tuple[
         pixels = np.asarray(img.resize(size, Image.Resampling.LANCZOS))
     z = np.ascontiguousarray(_crop(depth.z, box))
     fitted = DepthMap(z).resized(size)
-    return photo_io.Photo(np.ascontiguousarray(pixels)), DepthMap(fitted.z)
+    return photo_io.Photo(np.ascontiguousarray(pixels)), DepthMap(fitted.z, estimator=depth.estimator)

@@ -153,11 +153,15 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     if EDGE_GROW and thresholds:
         size = 2 * EDGE_GROW + 1
         grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-        # Where the depth steps sharply (depth that knows its edges) the ring a nearer layer grew over is
-        # the background's own colour, not the foreground's outline: the layers behind keep it as it is
-        # (the fill would replace real colour that shows through the nearer layer's soft edge).
-        sharp = cv2.dilate(steps.astype(np.uint8), np.ones((size + 2, size + 2), np.uint8)) > 0
-        known_ring = (grown != labels) & sharp
+        if depth.estimator is None:
+            # Where given depth (a file, an array: depth that knows its edges) steps sharply, the ring a
+            # nearer layer grew over is the background's own colour, not the foreground's outline: the
+            # layers behind keep it as it is (the fill would replace real colour that shows through the
+            # nearer layer's soft edge). An estimate's steps can be sharp too (a cut-out, an edge snapped
+            # to colour) yet sit a pixel or two inside the outline: there the ring holds the outline's
+            # own fringe, which kept behind would stay as a doubled contour; it is filled.
+            sharp = cv2.dilate(steps.astype(np.uint8), np.ones((size + 2, size + 2), np.uint8)) > 0
+            known_ring = (grown != labels) & sharp
 
     fw, fh = _field_size(w, h)
     layers = []

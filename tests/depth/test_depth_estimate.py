@@ -428,3 +428,23 @@ def test_cli_resamples_an_imported_depth_of_another_size_with_a_notice(tmp_path,
 def test_classical_takes_no_model(photo):
     with pytest.raises(InputError, match="classical estimator takes no model"):
         depth.estimate(photo, "classical", model=object())
+
+
+def test_edits_and_framing_keep_the_name_of_the_estimator_that_made_the_depth():
+    """The scene treats estimated depth's edges as estimates (render/scene.py): an edited or fitted map is
+    still the estimate it was, and depth given as an array stays given."""
+    from dataclasses import replace
+
+    from pipelines.core import schema
+    from pipelines.core.photo import load_image
+    from pipelines.depth import DepthMap
+    from pipelines.render.framing import fit
+
+    rel = np.zeros((60, 80), np.float32)
+    rel[20:40, 30:50] = 1.0
+    est = replace(DepthMap.from_relative(rel), estimator="classical")
+    edited = depth.apply_settings(est, schema.DepthSettings(push=0.1, contrast=1.5, fatten=2))
+    assert edited.estimator == "classical"
+    photo = load_image(np.zeros((60, 80, 3), np.uint8))
+    assert fit(photo, edited, (40, 40))[1].estimator == "classical"
+    assert fit(photo, DepthMap.from_relative(rel), (40, 40))[1].estimator is None

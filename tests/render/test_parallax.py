@@ -124,6 +124,26 @@ def test_behind_a_sharp_edge_the_background_keeps_its_own_colour_next_to_the_edg
     assert np.array_equal(back.filled, hidden)
 
 
+def test_behind_an_estimated_sharp_edge_the_grown_ring_is_filled():
+    """An estimate's step can be as sharp as given depth's and still sit a pixel or two inside the outline
+    (the classical estimator's cut-out): the ring the nearer layer grows over then holds the outline's own
+    fringe, and kept on the layer behind it stays there as a doubled contour. So for estimated depth the
+    layer behind fills the ring as it fills what the box hides; the same depth given as an array keeps it."""
+    from dataclasses import replace
+
+    w, h = 320, 200
+    img = texture(w, h, 3)
+    box = (slice(50, 150), slice(100, 180))
+    given = box_depth(w, h, 10.0, 2.0, box)
+    hidden = np.zeros((h, w), bool)
+    hidden[box] = True
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * parallax.EDGE_GROW + 1,) * 2)
+    grown = cv2.dilate(hidden.astype(np.uint8), disk) > 0
+    back = parallax.build_scene(load_image(img), replace(given, estimator="classical")).layers[0]
+    assert np.array_equal(back.filled, grown)
+    assert np.array_equal(parallax.build_scene(load_image(img), given).layers[0].filled, hidden)
+
+
 def test_thin_pole_stays_attached_to_its_layer():
     w, h = 320, 200
     img = texture(w, h, 2)
