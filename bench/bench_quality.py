@@ -13,8 +13,8 @@ Figures:
   and 0.5; the photo's own size):
   * texture: band-pass texture ratio of the revealed pixels (notes, section G): the energy of a
     difference of Gaussian blurs (sigma 1 and 2) over the revealed pixels, divided by the same energy
-    over a 7-px ring of seen background around them (no nearer than the revealed surface), both 4 px
-    from the seam, pooled over every 4th frame; slivers thinner than 8 px are left out, and so is the
+    over a 7-px ring of seen background around them (no nearer than the revealed surface, and 4 px from
+    anything nearer), both 4 px from the seam, pooled over every 4th frame; slivers thinner than 8 px are left out, and so is the
     ring around them. A smooth blend scores ~0.06, the truth 0.8-1.7; "nan"
     where the move reveals too little to judge (under 200 px once the seam is left out).
   * tear (last frame, where the camera has moved most): per mille of the image that shows a strong edge (Canny 60/160) which frame 0's edges,
@@ -64,8 +64,8 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def texture_energies(frame: np.ndarray, revealed: np.ndarray, z: np.ndarray) -> tuple[float, float, int]:
     """Band-pass energy summed over the revealed pixels and over a 7-px ring of seen background around
-    them (no nearer than the revealed surface, by the frame's z), and the revealed pixel count, each taken
-    4 px from the seam (slivers are left out: they are all seam)."""
+    them (no nearer than the revealed surface, by the frame's z, and 4 px from anything nearer), and the
+    revealed pixel count, each taken 4 px from the seam (slivers are left out: they are all seam)."""
     import cv2
 
     disk = lambda r: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))  # noqa: E731
@@ -82,7 +82,11 @@ def texture_energies(frame: np.ndarray, revealed: np.ndarray, z: np.ndarray) -> 
     # gave 99.7 % of the ring's energy while the measured pixels were open sky.
     kept = (rev > 0) & (cv2.dilate(m.astype(np.uint8), disk(4)) > 0)
     ring = (cv2.dilate(kept.astype(np.uint8), disk(11)) > 0) & ~(cv2.dilate(rev, disk(4)) > 0)
-    ring &= z >= 0.9 * float(np.median(z[m]))
+    far = z >= 0.9 * float(np.median(z[m]))
+    # ... and 4 px from anything nearer too: the band-pass of a foreground outline standing right beside
+    # the revealed pixels reaches as far into the seen background as into them (the rocket's lit flank
+    # gave the ring 30-170 times the energy of the open sky around it).
+    ring &= far & ~(cv2.dilate((~far).astype(np.uint8), disk(4)) > 0)
     n = int(m.sum())
     return float(band[m].mean()) * n, (float(band[ring].mean()) * n if ring.any() else 0.0), n
 

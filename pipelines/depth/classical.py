@@ -31,6 +31,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from pipelines.depth.outline import claim_fringe
+from pipelines.depth.refine import snap_edges
 from pipelines.depth.sky import _ground_prior, _grow_sky, _sky_mask
 from pipelines.depth.subject import (_attach_standing, _grow_in_focus, _is_closeup, _place_subject,
                                      _subject_mask)
@@ -40,7 +42,7 @@ WORK_SIDE = 320
 #: Long side of the image the focus cue is measured on: blur shrinks with the image, so measure it larger.
 FOCUS_SIDE = 720
 #: Version of this algorithm; part of the depth cache key.
-VERSION = "classical-6"
+VERSION = "classical-7"
 
 
 def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, str], None]] = None) -> np.ndarray:
@@ -100,6 +102,8 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
         # A cut-out subject: each pixel takes the depth of one region (sky, rest, subject), so no ring of
         # in-between depth is left around the outline.
         out = _upsample_regions(pixels, rgb, rel, _regions(sky, subject), r=r)
+        # The outline's last pixel or two, which the working size gives to the background, join the subject.
+        out = claim_fringe(pixels, out, rgb, subject, _extend(rel, subject), _extend(rel, ~subject))
     else:
         # Only the steps (sky line, a close-up's rim) go through the edge-aware filter; the smooth slopes
         # are upsampled plainly, or the filter would print the photo's texture into them.
@@ -111,6 +115,10 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     lo, hi = float(out.min()), float(out.max())
     if hi - lo > 1e-6:
         out = (out - lo) / (hi - lo)
+    if not (subject is not None and not closeup):
+        # Steps the guided filter left soft (the sky line, a close-up's rim) are snapped to the colour
+        # edges as every estimator's are; a cut-out's outline was decided at full size above.
+        out = snap_edges(out.astype(np.float32), pixels)
     step(1.0, "done")
     return out.astype(np.float32)
 

@@ -122,7 +122,10 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
             rel = (depth_classical.estimate_relative(pixels, progress=report) if info.backend == "classical"
                    else _run_model(info, loaded, pixels))
             # Every estimator's edges are soft or a few pixels off: snap them to the photo's colour edges.
-            rel = depth_refine.snap_edges(rel, pixels)
+            # (The classical estimator snaps its own: a cut-out subject's outline is decided at full size
+            # there, and the snap's median would round its fringe back onto the backdrop.)
+            if info.backend != "classical":
+                rel = depth_refine.snap_edges(rel, pixels)
             # Quantised as the cache stores it, so a first run and a cached run give identical depth.
             rel = np.round(np.clip(rel, 0.0, 1.0) * 65535.0).astype(np.float32) / 65535.0
             note = cache.put(key, rel)
