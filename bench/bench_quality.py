@@ -14,7 +14,8 @@ Figures:
   * texture: band-pass texture ratio of the revealed pixels (notes, section G): the energy of a
     difference of Gaussian blurs (sigma 1 and 2) over the revealed pixels, divided by the same energy
     over a 7-px ring of seen background around them (no nearer than the revealed surface, and 4 px from
-    anything nearer), both 4 px from the seam, pooled over every 4th frame; slivers thinner than 8 px are left out, and so is the
+    anything nearer), both 4 px from the seam, each patch of revealed pixels against its own ring
+    (weighted by its revealed pixels), pooled over every 4th frame; slivers thinner than 8 px are left out, and so is the
     ring around them. A smooth blend scores ~0.06, the truth 0.8-1.7; "nan"
     where the move reveals too little to judge (under 200 px once the seam is left out).
   * tear (last frame, where the camera has moved most): per mille of the image that shows a strong edge (Canny 60/160) which frame 0's edges,
@@ -88,7 +89,19 @@ def texture_energies(frame: np.ndarray, revealed: np.ndarray, z: np.ndarray) -> 
     # gave the ring 30-170 times the energy of the open sky around it).
     ring &= far & ~(cv2.dilate((~far).astype(np.uint8), disk(4)) > 0)
     n = int(m.sum())
-    return float(band[m].mean()) * n, (float(band[ring].mean()) * n if ring.any() else 0.0), n
+    if not ring.any():
+        return float(band[m].mean()) * n, 0.0, n
+    # Each patch of revealed pixels is set against its own ring, weighted by its revealed pixels: pooled
+    # over the whole frame, a ring weighs by its length, and a small patch by the rocket's pad lights (129
+    # px revealed, a 386-px ring of lit starbursts) outweighed a sky strip 57 times its size.
+    _, near = cv2.distanceTransformWithLabels((~kept).astype(np.uint8), cv2.DIST_L2, 5,
+                                              labelType=cv2.DIST_LABEL_CCOMP)
+    k = int(near.max()) + 1
+    n_c = np.bincount(near[m], minlength=k).astype(np.float64)
+    e_c = np.bincount(near[ring], weights=band[ring].astype(np.float64), minlength=k)
+    r_c = np.bincount(near[ring], minlength=k)
+    mean_c = np.where(r_c > 0, e_c / np.maximum(r_c, 1), float(band[ring].mean()))
+    return float(band[m].mean()) * n, float((mean_c * n_c).sum()), n
 
 
 def forward_splat(values: np.ndarray, z: np.ndarray, path, i: int):
