@@ -29,7 +29,7 @@ SNAP_MARGIN = 0.6
 #: Half-width of the median over each pixel's side decision, as a share of the snap's reach.
 SNAP_SMOOTH = 0.5
 #: Version of the refinement; part of the depth cache key of every estimator.
-VERSION = "snap-4"
+VERSION = "snap-3"
 
 
 def snap_edges(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -89,14 +89,11 @@ def snap_steps(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     d_far = np.linalg.norm(px - m_far[:, :3], axis=1)
     # A pixel about as close to both sides (a grey backdrop printed on a card in front of a white wall)
     # stays where the depth put it: only a clear colour match moves it.
-    raw = np.where(d_near < SNAP_MARGIN * d_far, 255, np.where(d_far < SNAP_MARGIN * d_near, 0, side_map[ys, xs]))
-    side_map[ys, xs] = raw
+    side_map[ys, xs] = np.where(d_near < SNAP_MARGIN * d_far, 255, np.where(d_far < SNAP_MARGIN * d_near, 0, side_map[ys, xs]))
     k = 2 * max(1, round(SNAP_SMOOTH * r)) + 1
     to_near = cv2.medianBlur(side_map, min(k, 255))[ys, xs] > 127
-    # Only pixels on the wrong side move, and they take that side's local depth; a pixel whose own colour
-    # clearly matches the side it is on stays there whatever the median says (the median rounds a thin
-    # fringe off an outline, a collar's last pixel or a strut along a rocket, onto the backdrop's depth).
-    move = sure & (to_near != near[ys, xs]) & ((raw > 127) != near[ys, xs])
+    # Only pixels on the wrong side move, and they take that side's local depth.
+    move = sure & (to_near != near[ys, xs])
     out = rel.copy()
     target = np.where(to_near, m_near[:, 3], m_far[:, 3])
     out[ys[move], xs[move]] = target[move]
