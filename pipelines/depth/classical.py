@@ -20,7 +20,11 @@ usually obeys, in the order they are applied:
    filter (He et al. 2013, fast variant), so depth edges snap to the photo's colour edges. With a cut-out
    subject the filter decides which region (sky, rest, subject) each pixel belongs to, and the pixel takes
    that region's depth: filtering the depth itself left a ramp of in-between depth up to 20 px wide
-   around a thin subject, which a layer cut turns into a ring sliding at its own speed.
+   around a thin subject, which a layer cut turns into a ring sliding at its own speed. The outline's last
+   pixel or two, which the working size leaves at the backdrop's depth (a collar's rim, a lit strut along a
+   rocket), then join the subject at full size (:mod:`pipelines.depth.outline`); the general edge snap
+   (:mod:`pipelines.depth.refine`) runs on everything else, not on that outline (its median rounded such a
+   fringe back onto the backdrop).
 
 Everything works on (H, W) float32 maps, 1 = near, 0 = far. The sky and ground cues are in
 :mod:`pipelines.depth.sky`, the subject's cut-out, growth and placement in :mod:`pipelines.depth.subject`.

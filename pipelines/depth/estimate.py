@@ -71,7 +71,8 @@ def estimate(photo, estimator: str = "auto", *, cache_dir: str | os.PathLike | N
         model that cannot load raises :class:`ModelUnavailableError` naming the fix.
     cache_dir: depth cache folder (default env PHOTO_STUDIO_DEPTH_CACHE or ~/.cache/photo-studio/depth).
         Results are keyed on the photo's pixels, the estimator that ran and its settings.
-    The estimator's depth edges are snapped to the photo's colour edges (:mod:`pipelines.depth.refine`).
+    The estimator's depth edges are snapped to the photo's colour edges (:mod:`pipelines.depth.refine`;
+    the classical estimator decides a cut-out subject's outline at full size itself, :mod:`pipelines.depth.outline`).
     model: an already-loaded model to use instead of loading weights: a transformers depth pipeline,
         a (model, processor) pair or a bare Depth Anything model for "auto"/"depth-anything-*", a
         controlnet-aux detector for "midas"/"zoe"/"leres". Injected models bypass the cache.
