@@ -18,9 +18,9 @@ import numpy as np
 FRINGE_MARGIN = 0.6
 FRINGE_CONTRAST = 0.1
 #: Brightness gradient (levels per pixel) of the colour edge an outline snaps out to.
-FRINGE_EDGE = 15.0
+FRINGE_EDGE = 10.0
 #: How far (working pixels) past the working size's outline a pixel may join the subject.
-FRINGE_REACH = 2.5
+FRINGE_REACH = 1.0
 #: Width (working pixels) of the local colour means; the background's is taken this far from the subject.
 FRINGE_SIGMA = 2.0
 
