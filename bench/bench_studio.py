@@ -11,8 +11,7 @@ from the click:
 - all takes: takes 1-3 can play.
 
 Twice per server: a photo the studio has not seen (depth included), then the same photo again (depth and scene
-cached). The app is warmed up first, as ``python app.py`` does. Where the app starts on a photo's depth and scene
-as it is uploaded (this tree), part of that work falls in the 0.5 s between the upload and the click.
+cached). The app is warmed up first, as ``python app.py`` does.
 
     .venv/bin/python bench/bench_studio.py [--runs 3] [--baseline /tmp/prev] [--stub-depth]
     .venv/bin/python bench/bench_studio.py --clients 4 [--baseline /tmp/prev]   # 4 users click at once

@@ -130,14 +130,6 @@ class Studio:
         """The photo with its depth, computed once per distinct photo and then served from memory."""
         return self.photos.prepare(src if isinstance(src, photo_io.Photo) else self.load(src), progress)
 
-    def prefetch(self, src: photo_io.PhotoLike | photo_io.Photo, aspect: str = "original",
-                 long_side: int = 960) -> threading.Thread:
-        """Start on a photo's depth and its scene for this output size in a background thread (the app does it on
-        upload): a click then finds them ready, or waits for them instead of computing them again."""
-        photo = src if isinstance(src, photo_io.Photo) else self.load(src)
-        req = validate(StudioRequest, aspect=aspect, long_side=long_side)
-        return self.photos.prefetch(photo, output_size(photo.size, req.aspect, req.long_side))
-
     def warm_up(self) -> float:
         """Run the depth stage once on a small synthetic photo, so the first user does not wait for the
         depth stack to import and load (several seconds). Returns the seconds it took."""

@@ -6,8 +6,6 @@ leaks nothing and changes no result.
 """
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
 import threading
 from collections import OrderedDict
@@ -100,37 +98,6 @@ class PhotoCache:
         self._depth_fn, self._scene_fn = depth_fn, scene_fn
         self._prepared = LRU(cache_size)
         self._fitted = LRU(2 * cache_size)
-        self._busy: dict = {}  # key -> lock held while that key is computed (a second caller waits, not redoes)
-        self._guard = threading.Lock()
-
-    @contextlib.contextmanager
-    def _once(self, key):
-        """Held while ``key`` is computed: a caller asking for the same key meanwhile waits for it (then finds it
-        cached) instead of computing it again, e.g. a click on a photo whose depth is being prefetched."""
-        with self._guard:
-            lock = self._busy.setdefault(key, threading.Lock())
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                if self._busy.get(key) is lock:
-                    del self._busy[key]
-
-    def prefetch(self, photo: photo_io.Photo, size: tuple[int, int]) -> threading.Thread:
-        """Prepare ``photo`` and fit it to ``size`` in a background thread (the studio's app does this when a photo
-        is uploaded, so depth and scene are usually ready when Generate is clicked). A failure is left for the
-        click to report: it does the same work and raises the same error."""
-
-        def work() -> None:
-            try:
-                self.fitted(self.prepare(photo), size)
-            except Exception:  # noqa: BLE001 - Generate reports it, with the fix
-                logging.getLogger(__name__).debug("prefetch of a photo failed", exc_info=True)
-
-        thread = threading.Thread(target=work, name="studio-prefetch", daemon=True)
-        thread.start()
-        return thread
 
     def is_prepared(self, photo: photo_io.Photo) -> bool:
         return self._prepared.get(photo.sha256) is not None
@@ -138,10 +105,6 @@ class PhotoCache:
     def prepare(self, photo: photo_io.Photo, progress: Optional[Progress] = None) -> Prepared:
         """The photo with its depth, computed once per distinct photo and then served from memory."""
         key = photo.sha256
-        with self._once(key):
-            return self._prepare(photo, key, progress)
-
-    def _prepare(self, photo: photo_io.Photo, key: str, progress: Optional[Progress]) -> Prepared:
         hit = self._prepared.get(key)
         if hit is not None:
             # Notices of this upload (e.g. "downscaled") still apply even when depth came from the cache.
@@ -170,16 +133,15 @@ class PhotoCache:
     def fitted(self, prepared: Prepared, size: tuple[int, int], progress: Optional[Progress] = None) -> Fitted:
         """The prepared photo at one output size with its scene; cached per (photo, size)."""
         key = (prepared.key, size)
-        with self._once(key):
-            hit = self._fitted.get(key)
-            if hit is not None:
-                return hit
-            if progress:
-                progress(0.08, "Building the 3-D scene")
-            photo, depth = fit(prepared.photo, prepared.depth, size)
-            result = Fitted(photo, depth, self._scene_fn(photo, depth) if self._scene_fn else None)
-            self._fitted.put(key, result)
-            return result
+        hit = self._fitted.get(key)
+        if hit is not None:
+            return hit
+        if progress:
+            progress(0.08, "Building the 3-D scene")
+        photo, depth = fit(prepared.photo, prepared.depth, size)
+        result = Fitted(photo, depth, self._scene_fn(photo, depth) if self._scene_fn else None)
+        self._fitted.put(key, result)
+        return result
 
 
 def depth_preview(depth: DepthMap) -> np.ndarray:

@@ -14,7 +14,7 @@ from pipelines.ui.finish_panel import finish_panel, preview_slots
 from pipelines.ui.live import live_player
 from pipelines.ui.motion_panel import editor_for_photo, motion_overlay, motion_panel
 from pipelines.ui.handlers import (FROM_PROMPT, Runs, describe_plan, engine_note, estimate_text, keep_take,
-                                   prefetch_photo, recipe_controls, take_slots)
+                                   recipe_controls, take_slots)
 
 #: Output sizes offered (longest side, px): the schema's examples; its bounds are checked in the studio.
 LONG_SIDES = tuple(examples("long_side"))
@@ -180,9 +180,6 @@ def _wire_generate(studio: studio_api.Studio, demo, ui: dict, runs: Runs) -> Non
                         ui["engine"], [ui["engine_md"], ui["negative_prompt"]], api_name="engine_status",
                         queue=False, show_progress="hidden",
                         preprocess=False)  # an unknown engine gets the note that names it, not a choice error
-    # Depth and scene start on upload, for the output size chosen now (Generate waits for them, never redoes them)
-    ui["photo"].change(functools.partial(prefetch_photo, studio), [ui["photo"], ui["aspect"], ui["long_side"]], None,
-                       api_visibility="private", preprocess=False, queue=False, show_progress="hidden")
     ui["photo"].change(editor_for_photo, [ui["photo"], ui["recipe_motion"]], ui["brush"], api_visibility="private",
                        queue=False, show_progress="hidden")
     brush = [ui["brush"], *ui["brush_controls"]]

@@ -4,7 +4,6 @@ a ``gr.Error`` with the message and the fix; nothing here builds layout (that is
 from __future__ import annotations
 
 import base64
-import contextlib
 import math
 import threading
 from pathlib import Path
@@ -81,15 +80,6 @@ def _throttled(progress, step: float = 0.02):
             progress(frac, desc=msg)
 
     return report
-
-
-def prefetch_photo(studio: studio_api.Studio, photo: Any, aspect: str, long_side: Any) -> None:
-    """On upload: the photo's depth and scene start in the background, so Generate usually finds them ready. A
-    bad photo or value is not reported here: Generate meets the same error and names it, with the fix."""
-    src = _photo_source(photo)
-    if src is not None:
-        with contextlib.suppress(StudioError):
-            studio.prefetch(src, aspect, long_side)
 
 
 def describe_plan(studio: studio_api.Studio, prompt: str, preset: str, strength: float) -> str:

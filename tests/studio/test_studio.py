@@ -1,7 +1,6 @@
 """The studio API: sizes and crops with known answers, caching, per-request folders, takes, typed errors."""
 import json
 import os
-import threading
 import time
 
 import numpy as np
@@ -221,26 +220,3 @@ def test_concurrent_takes_of_one_photo_share_the_scene_and_match(tmp_path, astro
     assert out[0].out_dir != out[1].out_dir
     for r in out.values():
         assert np.array_equal(decode(r.takes[0].video), alone)
-
-
-def test_a_click_during_a_prefetch_waits_for_it_and_does_not_estimate_depth_again(tmp_path, astronaut):
-    calls, started, release, gradient = [], threading.Event(), threading.Event(), CountingDepth()
-
-    def slow_depth(photo):
-        calls.append(photo.size)
-        started.set()
-        release.wait(5)
-        return gradient(photo)
-
-    studio = st.Studio(output_root=tmp_path, stages=st.Stages(depth=slow_depth, scene=None, take=stub_take))
-    thread = studio.prefetch(astronaut, "16:9", 96)
-    assert started.wait(5)
-    clicked = threading.Thread(target=lambda: studio.generate(astronaut, seed=1, duration=0.25, fps=8, aspect="16:9",
-                                                              long_side=96))
-    clicked.start()
-    time.sleep(0.2)
-    release.set()
-    thread.join(5)
-    clicked.join(5)
-    assert len(calls) == 1 and studio.photos.is_prepared(studio.load(astronaut))
-    assert studio.photos.fitted_by_key(studio.load(astronaut).sha256, (96, 54)) is not None
