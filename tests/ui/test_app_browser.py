@@ -219,9 +219,15 @@ def test_estimate_follows_the_latest_settings(page, tmp_path, astronaut):
         assert "3 take(s)" in page.locator("#estimate").inner_text()
 
 
-LIVE = """() => { const v = document.querySelector('#take-1-live video');
-                  const whole = document.querySelector('#take-1 video');
-                  return !!v && v.currentTime > 0.1 && !v.paused && !(whole && whole.readyState >= 2) && v.videoWidth; }"""
+#: Watches take 1's live player from the page itself (media events do not bubble, so a capturing listener on the
+#: document): window.liveWidth is set the first time the live video has played 0.1 s while the whole take cannot
+#: play yet. A poll from the test could miss that moment on a loaded machine; the page's own event cannot.
+WATCH_LIVE = """() => { window.liveWidth = 0;
+    document.addEventListener('timeupdate', (e) => {
+        const v = e.target, whole = document.querySelector('#take-1 video');
+        if (!window.liveWidth && v.closest && v.closest('#take-1-live') && v.currentTime > 0.1 && !v.paused
+            && !(whole && whole.readyState >= 2)) window.liveWidth = v.videoWidth; }, true); }"""
+LIVE = "() => window.liveWidth"
 
 
 def test_the_first_take_plays_while_it_renders_then_whole(page, tmp_path, astronaut):
@@ -235,6 +241,7 @@ def test_the_first_take_plays_while_it_renders_then_whole(page, tmp_path, astron
     box.fill("1")
     box.press("Enter")
     for click in range(2):
+        page.evaluate(WATCH_LIVE)
         page.locator("#generate").click()
         assert page.wait_for_function(LIVE, timeout=90_000, polling=20).json_value() == 960
         if click == 0:
