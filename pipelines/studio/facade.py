@@ -383,12 +383,12 @@ class Studio:
                 self._rendering -= 1
 
     def keep(self, video: str | os.PathLike) -> Path:
-        """Mark a take of this studio as kept (clean-up leaves its folder alone) and make it the quality encode
-        (at once when the background encode has done it); returns its path. InputError for any file that is
-        not one of this studio's takes."""
+        """Mark a take of this studio as kept (clean-up leaves its folder alone) and return its quality encode
+        (a file beside it, made now unless the background encode has made it; the take itself when it is one,
+        or when its photo has left memory and it stays the preview). InputError for any file that is not one of
+        this studio's takes."""
         path = self.outputs.keep(video)
-        self.quality.ensure(path)
-        return path
+        return self.quality.ensure(path) or path
 
     def finish(self, video: str | os.PathLike, settings: Optional[FinishSettings] = None,
                progress: Optional[Progress] = None, **values: Any) -> FinishResult:

@@ -2,10 +2,12 @@
 
 A take the studio streamed while it rendered is a preview encode (cut for streaming). A preview that is kept or
 finished is encoded again at quality from the same frames: rendered again from its recipe with the photo, depth
-and scene still in memory (the renderer is deterministic, so the frames are byte-identical), and the file and
-its recipe are replaced in place. Once a click's takes are all shown, a background thread does this for its
-previews one at a time while no click is rendering, at the lowest CPU priority, so Keep usually finds the
-quality file ready and a click never waits for it.
+and scene still in memory (the renderer is deterministic, so the frames are byte-identical), into a file of its
+own beside the preview (:func:`quality_path`, with its recipe). The preview is never written again: the page's
+players and an API client may still be reading it (a file replaced under a download ends it short, and a
+player's next range request would read another file's bytes). Once a click's takes are all shown, a background
+thread does this for its previews one at a time while no click is rendering, at the lowest CPU priority, so
+Keep usually finds the quality file ready and a click never waits for it.
 """
 from __future__ import annotations
 
@@ -20,12 +22,20 @@ from pipelines.core import recipe as recipes
 
 #: How long the background thread waits between checks while a click renders (s).
 IDLE_POLL_SECONDS = 0.1
+#: Added to a preview's file name for its quality encode.
+QUALITY_SUFFIX = "-quality"
+
+
+def quality_path(video: Path) -> Path:
+    """Where the quality encode of the preview ``video`` goes: beside it, ``take1-....mp4`` ->
+    ``take1-...-quality.mp4``."""
+    return video.with_name(video.stem + QUALITY_SUFFIX + video.suffix)
 
 
 class QualityEncodes:
     """Encodes takes at quality, on demand (:meth:`ensure`) and in the background (:meth:`later`).
 
-    render: ``render(video, recipe) -> bool`` renders the take of ``recipe`` to ``video`` at quality; False
+    render: ``render(path, recipe) -> bool`` renders the take of ``recipe`` to ``path`` at quality; False
         when it cannot (the photo has left memory). busy: True while a click renders (the background thread
         waits for it).
     """
@@ -41,15 +51,21 @@ class QualityEncodes:
         with self._guard:
             return self._locks.setdefault(video, threading.Lock())
 
-    def ensure(self, video: str | Path) -> bool:
-        """Make ``video`` the quality encode, now (at once when it already is). True when it is; False when the
-        take can no longer be rendered here (the preview stays, and its recipe says so)."""
+    def ensure(self, video: str | Path) -> Optional[Path]:
+        """The quality encode of the take ``video``, made now unless it exists: ``video`` itself when it is one,
+        else its :func:`quality_path`. None when the take can no longer be rendered here (the preview stays, and
+        its recipe says it is one)."""
         video = Path(video).resolve()
         with self._lock(video):
             rec = recipes.load(str(video) + ".json")
             if rec.encode in (None, "quality"):
-                return True
-            return self._render(video, rec)
+                return video
+            target = quality_path(video)
+            # Its recipe is written last (the take pipeline's last step): with it the file is whole.
+            done = Path(str(target) + ".json")
+            if done.is_file() and recipes.load(str(done)).encode == "quality":
+                return target
+            return target if self._render(target, rec) else None
 
     def later(self, videos: list[str | Path]) -> None:
         """Encode ``videos`` at quality in the background, one at a time, while no click renders."""
@@ -90,9 +106,9 @@ def _lowest_priority() -> None:
 
 
 def render_again(photos, take: Callable) -> Callable[[Path, recipes.Recipe], bool]:
-    """``render(video, recipe)`` for :class:`QualityEncodes`: the take of ``recipe`` rendered again to ``video`` at
-    quality through the take pipeline ``take``, from the photo, depth and scene in ``photos`` (a PhotoCache): the
-    same frames. It replaces the preview and its recipe, and is False when the photo has left memory."""
+    """``render(path, recipe)`` for :class:`QualityEncodes`: the take of ``recipe`` rendered again to ``path`` (beside
+    the preview) at quality through the take pipeline ``take``, from the photo, depth and scene in ``photos`` (a
+    PhotoCache): the same frames. False when the photo has left memory."""
 
     def render(video: Path, rec: recipes.Recipe) -> bool:
         s = rec.settings

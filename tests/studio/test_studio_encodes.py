@@ -1,7 +1,9 @@
 """The studio's takes while they render and after: the first take streams as segments before it is whole (a
-preview encode), and keeping it makes it the quality encode of the very same frames (now, or already in the
-background), while a take whose photo left memory stays the preview its recipe says it is."""
+preview encode), and keeping it gives its quality encode of the very same frames (now, or already in the
+background), in a file of its own: the preview, which a player or a download may still be reading, is never
+written again. A take whose photo left memory stays the preview its recipe says it is."""
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from pipelines import studio as st
 from pipelines.core import recipe as recipes
 from pipelines.core.photo import Photo
 from pipelines.render.take import render_take
+from pipelines.studio.quality import quality_path
 
 
 @pytest.fixture
@@ -48,22 +51,30 @@ def test_keeping_a_take_makes_it_the_quality_encode_of_the_same_frames(studio, a
     fitted = studio.photos.fitted_by_key(take.recipe.source.photo_sha256, (s.width, s.height))
     reference = render_take(fitted.photo, fitted.depth, s, video=tmp_path / "ref.mp4").video
 
-    assert studio.keep(take.video) == take.video
-    assert recipes.load(str(take.video) + ".json").encode == "quality"
-    assert take.video.read_bytes() == reference.read_bytes()  # byte for byte: same frames, same encode
+    preview = take.video.read_bytes()
+    kept = studio.keep(take.video)
+    assert kept == take.video.with_name(take.video.stem + "-quality.mp4")
+    assert recipes.load(str(kept) + ".json").encode == "quality"
+    assert kept.read_bytes() == reference.read_bytes()  # byte for byte: same frames, same encode
+    assert take.video.read_bytes() == preview and recipes.load(str(take.video) + ".json").encode == "preview"
     t0 = time.perf_counter()
-    studio.keep(take.video)  # kept again: already the quality file
-    assert time.perf_counter() - t0 < 0.5 and take.video.read_bytes() == reference.read_bytes()
+    assert studio.keep(take.video) == kept  # kept again: the quality file is there
+    assert time.perf_counter() - t0 < 0.5 and kept.read_bytes() == reference.read_bytes()
+    assert studio.keep(kept) == kept  # the quality file itself, kept (Finish keeps what Keep returned)
 
 
 def test_the_quality_encodes_start_in_the_background_once_the_click_is_done(studio, astronaut):
     photo = Photo(np.ascontiguousarray(astronaut[::4, ::4]))
     made = studio.generate(photo, prompt="orbit", seed=2, num_takes=2, duration=0.5, fps=8, long_side=96,
                            stream=True).takes
+    previews = [t.video.read_bytes() for t in made]
+    wanted = [quality_path(made[0].video), made[1].video]  # take 2 did not stream: it is a quality encode
     deadline = time.time() + 60
-    while time.time() < deadline and any(recipes.load(str(t.video) + ".json").encode != "quality" for t in made):
+    while time.time() < deadline and not Path(str(wanted[0]) + ".json").is_file():
         time.sleep(0.05)
-    assert [recipes.load(str(t.video) + ".json").encode for t in made] == ["quality", "quality"]
+    assert [recipes.load(str(v) + ".json").encode for v in wanted] == ["quality", "quality"]
+    assert [t.video.read_bytes() for t in made] == previews  # what the page plays is never written again
+    assert [studio.keep(t.video) for t in made] == wanted
 
 
 def test_keeping_a_take_whose_photo_left_memory_keeps_the_preview(tmp_path, astronaut, coffee):
@@ -74,7 +85,7 @@ def test_keeping_a_take_whose_photo_left_memory_keeps_the_preview(tmp_path, astr
     assert first.recipe.encode == "preview"
     for other in (coffee, astronaut[::-1]):  # two more photos: the first one's photo and sizes leave memory
         studio.generate(Photo(np.ascontiguousarray(other[::4, ::4])), num_takes=1, duration=0.25, fps=8, long_side=64)
-    assert not studio.quality.ensure(first.video)
+    assert studio.quality.ensure(first.video) is None
     assert studio.keep(first.video) == first.video
     assert recipes.load(str(first.video) + ".json").encode == "preview"  # the recipe tells the truth
 
