@@ -35,7 +35,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from pipelines.depth.outline import claim_fringe
+from pipelines.depth.outline import claim_fringe, working_sampler
 from pipelines.depth.refine import snap_edges
 from pipelines.depth.sky import _ground_prior, _grow_sky, _sky_mask
 from pipelines.depth.subject import (_attach_standing, _grow_in_focus, _is_closeup, _place_subject,
@@ -336,31 +336,18 @@ def _upsample_regions(pixels: np.ndarray, rgb: np.ndarray, rel: np.ndarray, regi
     if idx.size == 0:
         return out
     ys, xs = np.divmod(idx, W)
-    # Bilinear samples of the working-size maps at those pixels, as cv2.resize takes them (pixel centres).
-    # (OpenCV's remap takes maps under 32767 rows: the pixels go in rows of 1024.)
-    n, cols = idx.size, 1024
-    rows = -(-n // cols)
-
-    def grid(v):
-        return np.pad(v.astype(np.float32), (0, rows * cols - n)).reshape(rows, cols)
-
-    mx, my = grid((xs + 0.5) * (w / W) - 0.5), grid((ys + 0.5) * (h / H) - 0.5)
-
-    def sample(stack):
-        """Planes (each (n,) float32, contiguous) of ``stack`` (h, w, <= 4) sampled at the band's pixels."""
-        got = cv2.remap(np.ascontiguousarray(stack), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return [plane.ravel()[:n] for plane in cv2.split(got)]
-
+    # Bilinear samples of the working-size maps at those pixels, as cv2.resize takes them.
+    sample = working_sampler(xs, ys, (h, w), (H, W))
     g = [np.ascontiguousarray(c).astype(np.float32) * np.float32(1.0 / 255.0)
          for c in pixels.reshape(-1, 3)[idx].T]
     covers = []
     for j in range(len(present) - 1):
-        a0, a1, a2, b0 = sample(np.dstack([a[:, :, :, j], b[:, :, j]]))
+        a0, a1, a2, b0 = sample(np.dstack([a[:, :, :, j], b[:, :, j]])).T
         covers.append(a0 * g[0] + a1 * g[1] + a2 * g[2] + b0)
     covers.insert(0, 1.0 - sum(covers))
-    values = sample(np.dstack([_extend(rel, regions == i) for i in present]))
-    num = np.zeros(n, np.float32)
-    den = np.zeros(n, np.float32)
+    values = sample(np.dstack([_extend(rel, regions == i) for i in present])).T
+    num = np.zeros(idx.size, np.float32)
+    den = np.zeros(idx.size, np.float32)
     for cover, value in zip(covers, values):
         weight = np.exp(REGION_SHARPNESS * (np.clip(cover, 0.0, 1.0) - 1.0))
         num += weight * value

@@ -25,6 +25,29 @@ FRINGE_REACH = 1.0
 FRINGE_SIGMA = 2.0
 
 
+def working_sampler(xs: np.ndarray, ys: np.ndarray, working: tuple[int, int], full: tuple[int, int]):
+    """``sample(stack) -> (n, c) float32``: maps at the ``working`` size (h, w) (a (h, w) or (h, w, c <= 4)
+    stack) sampled bilinearly at the ``full``-size (H, W) pixels (``xs``, ``ys``), pixel centres as cv2.resize
+    takes them. (OpenCV's remap takes maps under 32767 rows: the pixels go in rows of 1024.)"""
+    import cv2
+
+    (h, w), (H, W) = working, full
+    n, cols = xs.size, 1024
+    rows = -(-n // cols)
+
+    def grid(v):
+        return np.pad(v.astype(np.float32), (0, rows * cols - n)).reshape(rows, cols)
+
+    mx, my = grid((xs + 0.5) * (w / W) - 0.5), grid((ys + 0.5) * (h / H) - 0.5)
+
+    def sample(stack: np.ndarray) -> np.ndarray:
+        got = cv2.remap(np.ascontiguousarray(stack, dtype=np.float32), mx, my, cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)
+        return got.reshape(rows * cols, -1)[:n]
+
+    return sample
+
+
 def claim_fringe(pixels: np.ndarray, out: np.ndarray, rgb: np.ndarray, subject: np.ndarray,
                  subject_rel: np.ndarray, other_rel: np.ndarray) -> np.ndarray:
     """``out`` (H, W) float32 full-size relative depth with the subject's fringe joined to it.
@@ -60,14 +83,8 @@ def claim_fringe(pixels: np.ndarray, out: np.ndarray, rgb: np.ndarray, subject: 
 
     m_s, n_s = mean(subj)
     m_o, n_o = mean(away)
-    mx = ((xs + 0.5) * (w / W) - 0.5).astype(np.float32)
-    my = ((ys + 0.5) * (h / H) - 0.5).astype(np.float32)
-    cols = 1024
-    rows = -(-ys.size // cols)
-    pad = rows * cols - ys.size
-    grid = lambda v: np.pad(v, (0, pad)).reshape(rows, cols)  # noqa: E731  (remap wants under 32767 rows)
-    got = np.hstack([cv2.remap(np.dstack([m, n]).astype(np.float32), grid(mx), grid(my), cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE).reshape(-1, 4)[: ys.size] for m, n in ((m_s, n_s), (m_o, n_o))])
+    sample = working_sampler(xs, ys, (h, w), (H, W))
+    got = np.hstack([sample(np.dstack([m, n])) for m, n in ((m_s, n_s), (m_o, n_o))])
     c = pixels[ys, xs].astype(np.float32) / 255.0
     d_s = np.linalg.norm(c - got[:, :3], axis=1)
     d_o = np.linalg.norm(c - got[:, 4:7], axis=1)
