@@ -14,6 +14,9 @@ depth map inside a face, a lump on a table, a few pixels of an outline left on t
    or a few pixels off, that follows a real outline). Pieces too small to be an object (speckles along
    an edge) join the layer around them too; thin but long things (a pole, a spoon handle) are large
    enough to stay.
+3. ``grow_edges`` lets each nearer layer take the pixel or two past its edge that carry its colour (the
+   outline an estimated depth edge left behind), and not the background's (a halo that would travel with
+   it).
 
 Inside a piece that was not cut, the layer's smooth disparity field still follows the depth, so a soft
 or lumpy depth gives a smooth, slightly wrong warp instead of a crack.
@@ -46,6 +49,11 @@ EDGE_SCALE = 0.003
 EDGE_CONTRAST = 2.0
 #: Smallest colour edge (Sobel magnitude of the blurred photo, 0..1 colour units): a step of ~40 levels.
 EDGE_MIN = 0.3
+#: Share of the way from the colour behind to a nearer layer's own colour from which an outline pixel
+#: joins the nearer layer as it grows past its depth edge (grow_edges).
+GROW_SHARE = 0.25
+#: Colour difference (levels, RGB distance) between the two sides under which the grow takes every pixel.
+GROW_CONTRAST = 12.0
 
 
 def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
@@ -213,3 +221,60 @@ def _weak_pieces(side: np.ndarray, backed: np.ndarray, min_area: float, keep_lar
         lut = np.zeros(n, bool)
         lut[weak] = True
         yield lut[cc]
+
+
+def grow_edges(rgb: np.ndarray, labels: np.ndarray, steps: int, radius: int = 5) -> np.ndarray:
+    """Labels with each nearer layer grown up to ``steps`` pixels past its edge, one pixel at a time, over
+    the pixels whose colour lies at least GROW_SHARE of the way from the colour behind toward the layer's
+    own (means over ``radius`` px on either side). Estimated depth edges lag colour edges by a pixel or
+    two, leaving the foreground's outline on the layer behind: growing takes it along. Where the edge
+    already sits on the colour edge, a blind grow would carry a ring of the background instead (a light
+    halo around a suit moving over a dark flag); here the background's pixels stay behind."""
+    top = int(labels.max())
+    if steps <= 0 or top == 0:
+        return labels
+    h, w = labels.shape
+    reachable = np.ones((2 * steps + 1, 2 * steps + 1), np.uint8)
+    beyond = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * steps + 3, 2 * steps + 3))
+    ksize = (2 * radius + 1, 2 * radius + 1)
+    claims = np.zeros((h, w), np.uint8)  # bit k: the pixel may join layer k
+    for k in range(1, top + 1):
+        near = (labels >= k).astype(np.uint8)
+        todo = (cv2.dilate(near, reachable) > 0) & (near == 0)
+        if not todo.any():
+            continue
+        # Work on the box around the pixels to decide, with the reach of the means.
+        ys, xs = np.nonzero(todo)
+        pad = radius + steps + 2
+        y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
+        x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+        img = rgb[y0:y1, x0:x1].astype(np.float32)
+        # The colour behind is taken past the grow's reach, so the outline being decided is on neither side.
+        sides = [labels[y0:y1, x0:x1] == k, cv2.dilate(near[y0:y1, x0:x1], beyond) == 0]
+        own, behind = [_local_mean(img, m, ksize)[ys - y0, xs - x0] for m in sides]
+        c = img[ys - y0, xs - x0]
+        # How far each pixel's colour lies from the colour behind toward the layer's own (0 behind, 1 own):
+        # an anti-aliased outline, even a faint one, goes with its layer, or it stays behind as a ghost of
+        # the outline; where the two sides look alike the grow is as blind as it can safely be.
+        fb = own - behind
+        fb2 = (fb * fb).sum(-1)
+        alpha = ((c - behind) * fb).sum(-1) / np.maximum(fb2, 1e-6)
+        ok = (alpha >= GROW_SHARE) | (fb2 < GROW_CONTRAST ** 2)
+        claims[ys[ok], xs[ok]] |= np.uint8(1 << k)
+    grown = labels
+    square = np.ones((3, 3), np.uint8)
+    for _ in range(steps):
+        d = cv2.dilate(grown, square)
+        take = (d > grown) & ((claims >> d) & 1).astype(bool)
+        if not take.any():
+            break
+        grown = np.where(take, d, grown)
+    return grown
+
+
+def _local_mean(img: np.ndarray, mask: np.ndarray, ksize: tuple[int, int]) -> np.ndarray:
+    """Mean of ``img`` (H, W, 3) float32 over the ``mask`` pixels in a ``ksize`` box around each pixel."""
+    m = mask.astype(np.float32)
+    s = cv2.boxFilter(img * m[..., None], -1, ksize, normalize=False)
+    n = cv2.boxFilter(m, -1, ksize, normalize=False)
+    return s / np.maximum(n, 1e-6)[..., None]

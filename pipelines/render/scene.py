@@ -146,13 +146,14 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     steps = cut.sharp_steps(log_disp) if thresholds else None  # read by the cut and by the grown ring below
     labels = cut.layer_labels(rgb, log_disp, thresholds, sharp=steps)  # 0 = farthest
     # Estimated depth edges lag colour edges by a pixel or two, leaving a foreground outline on the
-    # background layer. Nearer layers take the pixels within EDGE_GROW of their edge (colour unchanged, so
-    # frame 0 stays exact); the surfaces below are still fitted to each layer's own depth.
+    # background layer. Nearer layers take the pixels within EDGE_GROW of their edge whose colour is more
+    # theirs than the background's (colour unchanged, so frame 0 stays exact; a blind grow carried a ring of
+    # background along, a halo); the surfaces below are still fitted to each layer's own depth.
     grown = labels
     known_ring = None
     if EDGE_GROW and thresholds:
         size = 2 * EDGE_GROW + 1
-        grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        grown = cut.grow_edges(rgb, labels, EDGE_GROW)
         if depth.estimator is None:
             # Where given depth (a file, an array: depth that knows its edges) steps sharply, the ring a
             # nearer layer grew over is the background's own colour, not the foreground's outline: the

@@ -107,3 +107,35 @@ def test_scene_from_soft_depth_has_no_tear_inside_the_object():
     assert len(scene.layers) == 2
     assert nearest[40:120, 80:160].all()  # the whole object on one layer, however soft and lumpy its depth
     assert not nearest[:, :70].any() and not nearest[:, 170:].any()
+
+
+def test_a_nearer_layer_grows_over_its_own_outline_and_not_over_the_background():
+    """Labels that stop 2 px inside a red box's colour edge (an estimate's lag): the red outline joins
+    the box. Labels on the colour edge: the grain around the box stays behind (a blind grow would carry
+    a ring of it along with the box, a halo wherever the box moves)."""
+    h, w = 120, 160
+    img, _ = box_scene(h, w, 1, (40, 80, 50, 110), (220, 30, 30))
+    lagging = np.zeros((h, w), np.uint8)
+    lagging[42:78, 52:108] = 1
+    grown = cut.grow_edges(img, lagging, 2)
+    assert (grown[40:80, 50:110] == 1).all()  # the whole box, its outline included
+    assert grown.sum() == 40 * 60  # ... and nothing of the grain
+
+    exact = np.zeros((h, w), np.uint8)
+    exact[40:80, 50:110] = 1
+    assert np.array_equal(cut.grow_edges(img, exact, 2), exact)
+
+
+def test_grow_edges_takes_a_soft_outline_only_as_far_as_its_colour_reaches():
+    """An anti-aliased outline (a pixel halfway between the box's colour and the grain's) goes with the
+    side it is nearer to, and a grow never jumps over a pixel it did not take."""
+    h, w = 120, 160
+    img, _ = box_scene(h, w, 2, (40, 80, 50, 110), (220, 30, 30))
+    img[40:80, 49] = (190, 50, 45)  # nearer the red than the grain
+    img[40:80, 110] = (135, 95, 75)  # nearer the grain
+    img[40:80, 111] = (220, 30, 30)  # red again, past a pixel that stays behind
+    labels = np.zeros((h, w), np.uint8)
+    labels[40:80, 50:110] = 1
+    grown = cut.grow_edges(img, labels, 2)
+    assert (grown[40:80, 49] == 1).all() and (grown[40:80, 48] == 0).all()
+    assert (grown[40:80, 110:112] == 0).all()
