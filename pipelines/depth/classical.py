@@ -11,7 +11,9 @@ usually obeys, in the order they are applied:
 4. **Subject**: a salient region (colour far from the border's colours, near the centre, in focus)
    is cut out with GrabCut, grown by the in-focus parts that touch it (a face the colour of the wall
    behind it), and placed in front of what surrounds it, slightly rounded. Its outline is the
-   occlusion edge of the map. Wide bands (ground against the sky) are not subjects. Parts standing in
+   occlusion edge of the map. Wide bands (ground against the sky) are not subjects. What of the cut-out
+   looks like sky and joins the sky is sky (the sky test stops looking at SKY_LOWEST of the height, and
+   a cut-out standing on the ground ran on up into the sky below that line). Parts standing in
    the sky that touch the subject (a nose cone in shadow, a gantry along a rocket) join it, so they
    keep its depth instead of floating off at the sky's; so do the parts right against a narrow
    subject (a gantry along a rocket's flank). Around a cut-out subject the sky is first grown up to the
@@ -37,7 +39,7 @@ import numpy as np
 
 from pipelines.depth.outline import claim_fringe, working_sampler
 from pipelines.depth.refine import snap_edges
-from pipelines.depth.sky import _ground_prior, _grow_sky, _sky_mask
+from pipelines.depth.sky import _ground_prior, _grow_sky, _sky_mask, _sky_under_subject
 from pipelines.depth.subject import (_attach_standing, _grow_in_focus, _is_closeup, _place_subject,
                                      _subject_mask)
 
@@ -46,7 +48,7 @@ WORK_SIDE = 320
 #: Long side of the image the focus cue is measured on: blur shrinks with the image, so measure it larger.
 FOCUS_SIDE = 720
 #: Version of this algorithm; part of the depth cache key.
-VERSION = "classical-7"
+VERSION = "classical-8"
 
 
 def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, str], None]] = None) -> np.ndarray:
@@ -82,6 +84,10 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     subject = _subject_mask(small, seeds, sky)
     if subject is not None and focus_weight > 0.2:
         subject = _grow_in_focus(small, subject, focus, sky)
+    if subject is not None:
+        sky, subject = _sky_under_subject(sky, subject, lab)
+        if not subject.any():
+            subject = None
 
     step(0.7, "compose")
     # Background: the ground plane, tilted toward what is in focus; compressed when a subject stands in

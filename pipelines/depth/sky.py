@@ -10,18 +10,25 @@ import numpy as np
 SKY_LOWEST = 0.75
 
 
+def _sky_like(lab: np.ndarray) -> np.ndarray:
+    """Pixels that look like sky: smooth, and blue at any brightness (dusk included) or bright neutral
+    (overcast, haze)."""
+    import cv2
+
+    L = lab[:, :, 0]
+    mean = cv2.blur(L, (7, 7))
+    std = np.sqrt(np.maximum(cv2.blur(L * L, (7, 7)) - mean * mean, 0.0))
+    b = lab[:, :, 2]
+    sky_colour = (b < -4.0) | ((mean > 55.0) & (b < 8.0) & (np.abs(lab[:, :, 1]) < 8.0))
+    return (std < 3.0) & sky_colour
+
+
 def _sky_mask(lab: np.ndarray) -> np.ndarray:
     """Bright, smooth region connected to the top edge and living in the upper part of the frame."""
     import cv2
 
     h, w = lab.shape[:2]
-    L = lab[:, :, 0]
-    mean = cv2.blur(L, (7, 7))
-    std = np.sqrt(np.maximum(cv2.blur(L * L, (7, 7)) - mean * mean, 0.0))
-    b = lab[:, :, 2]
-    # Blue sky at any brightness (dusk included), or bright neutral (overcast, haze).
-    sky_colour = (b < -4.0) | ((mean > 55.0) & (b < 8.0) & (np.abs(lab[:, :, 1]) < 8.0))
-    cand = (std < 3.0) & sky_colour
+    cand = _sky_like(lab)
     cand[int(SKY_LOWEST * h):] = False
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=4)
@@ -84,3 +91,28 @@ def _grow_sky(sky: np.ndarray, lab: np.ndarray, keep_out: np.ndarray) -> np.ndar
             break
         out |= grow
     return out
+
+
+def _sky_under_subject(sky: np.ndarray, subject: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sky, subject) with the subject's sky handed back: the pixels of the cut-out that look like sky and
+    join the sky through pixels that do. The sky is looked for only above SKY_LOWEST of the height, and
+    GrabCut's cut-out of a subject standing on the ground runs on up into the sky just below that line (a
+    block of dusk sky beside the rocket, with a flat top), which then moved with the subject as a box."""
+    import cv2
+
+    if not sky.any():
+        return sky, subject
+    may = (sky | (subject & _sky_like(lab))).astype(np.uint8)
+    n, labels = cv2.connectedComponents(may, connectivity=4)
+    touching = np.zeros(n, bool)
+    touching[labels[sky]] = True
+    touching[0] = False
+    joined = touching[labels] & subject
+    if not joined.any():
+        return sky, subject
+    # The smoothness test leaves the sky-coloured pixels next to the subject's own outline out of the block:
+    # they go back too (as the sky is grown up to outlines), or they would stay on the subject as a halo.
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SKY_GROW + 1, 2 * SKY_GROW + 1))
+    near = (cv2.dilate(joined.astype(np.uint8), reach) > 0) & subject
+    sky = _grow_sky(sky | joined, lab, keep_out=~near)
+    return sky, subject & ~sky

@@ -209,6 +209,43 @@ def test_rocket_nose_cone_stands_at_the_rocket_depth():
     assert rel[40:80, 300:340].max() < 0.1
 
 
+def test_sky_inside_the_cut_out_goes_back_to_the_sky():
+    """Known answer: GrabCut's subject (a tower on a pad) runs on up into the sky just below where the sky
+    test stops looking (SKY_LOWEST), a block with a flat top; the part of it that looks like sky and joins
+    the sky through sky-like pixels is sky again; the tower and the ground stay."""
+    from pipelines.depth.sky import _sky_under_subject
+
+    h, w = 60, 80
+    rgb = np.zeros((h, w, 3), np.float32)
+    rgb[:] = (0.25, 0.35, 0.6)  # an even dusk sky
+    rgb[45:] = (0.3, 0.2, 0.1)  # brown ground
+    rgb[10:45, 36:42] = (0.9, 0.9, 0.85)  # a white tower
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    sky = np.zeros((h, w), bool)
+    sky[:35] = True
+    sky[10:35, 34:44] = False
+    subject = np.zeros((h, w), bool)
+    subject[10:60, 36:42] = True
+    subject[35:60, 30:70] = True  # the block: sky from row 35 to 45, then the ground
+    sky2, subject2 = _sky_under_subject(sky, subject, lab)
+    # All of it but the pixel against the tower or the ground (its colour, blurred, is theirs).
+    block = np.zeros((h, w), bool)
+    block[35:44, 43:70] = True
+    block[35:44, 30:35] = True
+    assert np.array_equal(subject2, subject & ~block)
+    assert np.array_equal(sky2, sky | block)
+
+
+def test_rocket_sky_above_the_clouds_is_sky():
+    """Beside the rocket, just above the clouds, the dusk sky had the launch pad's depth (0.39 mean, 0.90
+    at most): GrabCut's cut-out of the pad ran up into it, and it moved with the rocket as a faint box."""
+    from skimage import data
+
+    rel = estimate_relative(data.rocket())
+    assert rel[300:335, 345:395].max() < 0.05
+    assert rel[360:427, 300:400].mean() > 0.7  # the pad is still near
+
+
 def test_a_wide_subject_in_front_of_a_bright_backdrop_keeps_its_outline():
     from pipelines.depth.subject import _attach_standing
 
