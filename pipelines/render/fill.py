@@ -22,10 +22,20 @@ at 1.6 MP (notes, section G), well past the 1 s a scene build may grow by; the m
 distance transform and a gather per layer and pass, and copies the background's own grain. It has no
 randomness: the same inputs give the same fill, byte for byte.
 
+Which background continues behind an edge is decided per surface (``groups``: the depth layer of each
+source pixel). A layer's hidden region can border several surfaces at once: behind the astronaut's
+shoulder, layer 1 meets both the far wall (layer 0) and the black stand of a model rocket (layer 1). Mixed
+together, the stand's dark colour was averaged into the wall's smooth base and its outline mirrored into
+the wall, as blocky, streaky dark wedges with hard seams between copies. Each hidden pixel takes the
+surface of its nearest source pixel, and its base and its texture come from that surface's pixels only:
+the wall runs on as wall, the stand as stand, and where they meet the line between them runs on.
+
 Only pixels of ``source`` are ever copied or averaged, so foreground texture and colour never land in the
 background.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -41,12 +51,16 @@ BLEND_SCALE = 4
 DETAIL_SIGMA = 16.0
 
 
-def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
+def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach: int,
+                 groups: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
     """Colour for the ``hidden`` pixels of ``rgb``: texture copied, mirrored, from ``source`` pixels over a
     smooth continuation of their colour.
 
     rgb: (H, W, 3) uint8. hidden, source: (H, W) bool, disjoint; source must not be empty.
     reach: pixels from the edge of ``hidden`` that get texture (the camera path's largest parallax shift).
+    groups: optional (H, W) integer surface of each pixel (read on ``source`` only; a scene passes its
+        depth layers). Each hidden pixel is filled from the surface of its nearest source pixel alone;
+        None: one surface.
     Returns (colour (H, W, 3) uint8 equal to ``rgb`` outside ``hidden``, textured (H, W) bool: the hidden
     pixels that received copied texture; the rest of ``hidden`` holds a smooth blend).
     """
@@ -56,9 +70,24 @@ def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach:
                          f"{hidden.shape}, {source.shape}")
     if not source.any():
         raise ValueError("reflect_fill needs at least one source pixel")
+    if groups is not None:
+        if groups.shape != (h, w) or groups.dtype.kind not in "iu":
+            raise ValueError(f"reflect_fill wants groups as an (H, W) integer map, got {groups.shape} {groups.dtype}")
+        # Surfaces are numbered 0..n-1 among the source pixels; one surface is the plain fill.
+        counts = np.bincount(groups[source].ravel())
+        present = np.flatnonzero(counts)
+        if present.size < 2:
+            groups = None
+        else:
+            lut = np.full(max(counts.size, int(groups.max()) + 1), -1, np.int32)
+            lut[present] = np.arange(present.size, dtype=np.int32)
+            groups = lut[groups]
     # Which source pixel each filled pixel copies (flat index; -1 = none yet).
     index = np.where(source.ravel(), np.arange(h * w, dtype=np.int32), -1).reshape(h, w)
     known = source.copy()
+    # The surface each pixel belongs to: its own on the source, its nearest source pixel's once a pass has
+    # reached it (-1 = not yet).
+    surface = None if groups is None else np.where(source, groups, -1).astype(np.int32)
     # The band worth texturing: hidden pixels within reach of anything that is not hidden.
     dist_in = cv2.distanceTransform(hidden.astype(np.uint8), cv2.DIST_L2, 3)
     todo = hidden & (dist_in <= reach + 1)
@@ -66,28 +95,41 @@ def reflect_fill(rgb: np.ndarray, hidden: np.ndarray, source: np.ndarray, reach:
     for _ in range(PASSES):
         if not todo.any():
             break
-        done = _mirror_pass(index, known, todo, reach)
+        done = _mirror_pass(index, known, todo, reach, surface)
         textured |= done
         known |= done
         todo &= ~done
     # Colour: the smooth base, plus on the textured pixels the texture at their source pixel (its colour
     # minus the base there).
-    colour = _smooth_base(rgb, source)
+    colour, surfaces = _smooth_base(rgb, source, groups)
     at = np.flatnonzero(textured)
     if at.size:
         src = index.ravel()[at]
         texture = np.take(rgb.reshape(-1, 3), src, axis=0).astype(np.float32)
-        texture -= np.take(colour.reshape(-1, 3), src, axis=0)
-        colour.reshape(-1, 3)[at] += texture
+        if surfaces is None:
+            texture -= np.take(colour.reshape(-1, 3), src, axis=0)
+            colour.reshape(-1, 3)[at] += texture
+        else:
+            # Both ends on the surface the pixel copies from: where two surfaces share a reduced cell, the
+            # blended base there would add one surface's colour to the other's texture.
+            full = _upsample(surfaces, w, h)
+            g = surface.ravel()[at].astype(np.int64) * (h * w)
+            texture -= np.take(full, g + src, axis=0)
+            colour.reshape(-1, 3)[at] = np.take(full, g + at, axis=0) + texture
     np.clip(colour, 0, 255, out=colour)
     out = rgb.copy()
     np.copyto(out, cv2.convertScaleAbs(colour), where=hidden[..., None])  # rounded (no abs: clipped above)
     return out, textured
 
 
-def _mirror_pass(index: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: int) -> np.ndarray:
+def _mirror_pass(index: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: int,
+                 surface: Optional[np.ndarray] = None) -> np.ndarray:
     """Give the ``todo`` pixels whose mirror image across their nearest ``known`` pixel is known that
-    image's source index; ``index`` in place. Returns the mask of pixels given one."""
+    image's source index; ``index`` in place. Returns the mask of pixels given one.
+
+    surface: None, or each pixel's surface (-1 = unknown), in place: a todo pixel without one takes its
+    nearest known pixel's (on the first pass, its nearest source pixel's), and takes a mirror image only
+    from the same surface."""
     h, w = known.shape
     # Work on the bounding box of what is to do, grown by the reach: the distance transform is the cost.
     ys, xs = np.nonzero(todo)
@@ -108,6 +150,13 @@ def _mirror_pass(index: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: 
     sy, sx = 2 * ny - ty, 2 * nx - tx
     ok = (sy >= 0) & (sy < bh) & (sx >= 0) & (sx < bw)
     ok[ok] = kn[sy[ok], sx[ok]]
+    if surface is not None:
+        sf = surface[y0:y1, x0:x1]
+        mine = sf[ty, tx]
+        new = mine < 0
+        mine[new] = sf[ny[new], nx[new]]
+        sf[ty, tx] = mine
+        ok[ok] = sf[sy[ok], sx[ok]] == mine[ok]
     region = index[y0:y1, x0:x1]
     region[ty[ok], tx[ok]] = region[sy[ok], sx[ok]]
     done = np.zeros((h, w), bool)
@@ -115,15 +164,55 @@ def _mirror_pass(index: np.ndarray, known: np.ndarray, todo: np.ndarray, reach: 
     return done
 
 
-def _smooth_base(rgb: np.ndarray, source: np.ndarray) -> np.ndarray:
+def _smooth_base(rgb: np.ndarray, source: np.ndarray,
+                 groups: Optional[np.ndarray] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """(H, W, 3) float32: the local mean of the ``source`` pixels (a Gaussian of ``DETAIL_SIGMA`` over
     them only), continued by a pull-push blend of the whole source where that mean has too few pixels.
     Computed at 1/BLEND_SCALE size and upsampled: it is smooth at that scale anyway, and at full size the
-    wide Gaussian cost 0.5-0.9 s per layer at 1080p."""
-    from pipelines.render.scene import _push_pull
+    wide Gaussian cost 0.5-0.9 s per layer at 1080p.
 
+    groups: None, or (H, W) int32 surfaces 0..n-1 (read on ``source``): each surface's mean is taken over
+    its own pixels only, and each pixel gets the mean of the surface that covers most of its cell, or
+    outside the source, of its nearest source cell.
+    Returns (the mean, and with ``groups`` each surface's own mean at the reduced size (n, h', w', 3)
+    for :func:`_upsample`; else None)."""
     h, w = source.shape
     size = (max(2, w // BLEND_SCALE), max(2, h // BLEND_SCALE))
+    if groups is None:
+        return cv2.resize(_small_base(rgb, source, size), (w, h), interpolation=cv2.INTER_LINEAR), None
+    n = int(groups[source].max()) + 1
+    bases, cover = [], []
+    for g in range(n):
+        mine = source & (groups == g)
+        bases.append(_small_base(rgb, mine, size))
+        cover.append(cv2.resize(mine.astype(np.float32), size, interpolation=cv2.INTER_AREA))
+    cover = np.stack(cover)
+    owner = cover.argmax(0)
+    seen = cover.max(0) > 0
+    if not seen.all():
+        # Cells without a source pixel belong to the surface of their nearest cell with one.
+        _, lab = cv2.distanceTransformWithLabels((~seen).astype(np.uint8), cv2.DIST_L2, 5,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)
+        owner = owner.ravel()[np.flatnonzero(seen.ravel())][lab - 1]
+    bases = np.stack(bases)
+    small = np.take_along_axis(bases, owner[None, ..., None], 0)[0]
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), bases
+
+
+def _upsample(bases: np.ndarray, w: int, h: int) -> np.ndarray:
+    """(n * h * w, 3) float32: each surface's reduced mean upsampled to (w, h) as the single-surface base
+    is, surface after surface (surface g's pixel i at row g * h * w + i)."""
+    full = np.empty((len(bases), h, w, 3), np.float32)
+    for g, small in enumerate(bases):
+        cv2.resize(small, (w, h), dst=full[g], interpolation=cv2.INTER_LINEAR)
+    return full.reshape(-1, 3)
+
+
+def _small_base(rgb: np.ndarray, source: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(size[1], size[0], 3) float32: :func:`_smooth_base` for one surface, at the reduced ``size``."""
+    from pipelines.render.scene import _push_pull
+
+    w = source.shape[1]
     k = source.astype(np.uint8)
     vw = cv2.resize(cv2.bitwise_and(rgb, rgb, mask=k), size, interpolation=cv2.INTER_AREA).astype(np.float32)
     ww = cv2.resize(k.astype(np.float32), size, interpolation=cv2.INTER_AREA)
@@ -138,4 +227,4 @@ def _smooth_base(rgb: np.ndarray, source: np.ndarray) -> np.ndarray:
         trusted = ww > 0.25 if (ww > 0.25).any() else ww > 0
         far = _push_pull(vw / np.maximum(ww, 1e-6)[..., None], trusted).astype(np.float32)
         small = small * trust + far * (1.0 - trust)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return small

@@ -186,7 +186,7 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
             r = max(2, round(SOURCE_GAP * max(w, h)))
             band = cv2.dilate(nearer.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
             source = behind & ~band if (behind & ~band).any() else behind
-            colour, _ = fill.reflect_fill(rgb, nearer, source, reveal_px)
+            colour, _ = fill.reflect_fill(rgb, nearer, source, reveal_px, groups=labels)
         rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
         rgba[~cover] = 0
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.

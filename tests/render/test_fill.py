@@ -81,6 +81,50 @@ def test_beyond_the_reach_a_smooth_blend_and_the_same_result_every_time():
     assert np.array_equal(out[~hidden], img[~hidden])
 
 
+def wall_and_stand():
+    # A pale, grainy wall (surface 0) and a dark stand (surface 1) in its lower right; a post hides a band
+    # that borders the wall on its left and, below row 60, the stand on its right.
+    h, w = 120, 200
+    rng = np.random.default_rng(4)
+    img = np.clip(rng.normal(200, 8, (h, w, 3)), 0, 255)
+    img[60:, 120:] = np.clip(rng.normal(20, 3, (60, 80, 3)), 0, 255)
+    groups = np.zeros((h, w), np.uint8)
+    groups[60:, 120:] = 1
+    hidden = np.zeros((h, w), bool)
+    hidden[:, 80:120] = True
+    return img.astype(np.uint8), hidden, groups
+
+
+def test_each_surface_runs_on_as_itself():
+    img, hidden, groups = wall_and_stand()
+    out, textured = reflect_fill(img, hidden, ~hidden, reach=30, groups=groups)
+    assert textured[hidden].all()
+    g = out.astype(np.float32).mean(axis=2)
+    assert abs(g[:56, 80:120].mean() - 200) < 3  # the wall is wall up to the stand's top ...
+    assert g[50:58, 102:120].min() > 165  # ... even right beside it, ...
+    assert g[62:, 102:120].max() < 60  # ... the stand is stand, and the line between them runs on at row 60
+    assert abs(g[62:, 80:100].mean() - 200) < 4  # the wall's side of the band below it stays wall
+    assert g[62:, 92:100].min() > 165
+    top = np.zeros_like(hidden)
+    top[:54] = True
+    ratio = band_energy(out, hidden & top) / band_energy(img, ~hidden & top)
+    assert 0.8 < ratio < 1.25  # with the wall's own grain
+    # One surface mixed: the stand's colour smears into the wall's side of the band (and the wall's into
+    # the stand's), from 200 down to about 110 across it.
+    mixed, _ = reflect_fill(img, hidden, ~hidden, reach=30)
+    assert mixed.astype(np.float32).mean(axis=2)[62:, 92:100].mean() < 160
+
+
+def test_one_surface_is_the_plain_fill():
+    img, hidden, groups = wall_and_stand()
+    plain, _ = reflect_fill(img, hidden, ~hidden, reach=30)
+    one, _ = reflect_fill(img, hidden, ~hidden, reach=30, groups=np.zeros_like(groups))
+    assert np.array_equal(plain, one)
+    again, _ = reflect_fill(img, hidden, ~hidden, reach=30, groups=groups)
+    first, _ = reflect_fill(img, hidden, ~hidden, reach=30, groups=groups)
+    assert np.array_equal(first, again)
+
+
 def test_bad_input():
     img = noise(10, 10)
     m = np.zeros((10, 10), bool)
@@ -88,3 +132,7 @@ def test_bad_input():
         reflect_fill(img, ~m, m, reach=3)
     with pytest.raises(ValueError, match="uint8"):
         reflect_fill(img.astype(np.float32), m, ~m, reach=3)
+    with pytest.raises(ValueError, match="groups"):
+        reflect_fill(img, m, ~m, reach=3, groups=np.zeros((10, 10), np.float32))
+    with pytest.raises(ValueError, match="groups"):
+        reflect_fill(img, m, ~m, reach=3, groups=np.zeros((5, 10), np.uint8))
