@@ -33,6 +33,10 @@ from pipelines.render.scene import EDGE_GROW, Layer, Scene, build_scene  # noqa:
 GRID_SIDE = 240
 #: Steps that find where each output ray meets a layer's surface (one lookup of its disparity field each).
 SOLVER_STEPS = 4
+#: More steps for the rays whose last step still moved their surface point by over ``SOLVER_TOLERANCE``
+#: pixels of the photo (a few in a hundred on close-ups at strength 1, near a steep slope or a fold).
+SOLVER_EXTRA_STEPS = 6
+SOLVER_TOLERANCE = 0.1
 #: Bounds of each secant step, as a multiple of the plain fixed-point step (see :func:`_solve_layer`).
 RELAX_MIN, RELAX_MAX = 0.05, 4.0
 
@@ -148,38 +152,21 @@ def _solve_layer(layer: Layer, rays, constants: _LayerConstants, w_src: int, h_s
     step after the first instead takes the slope from the last two iterates (w += (D(w) - w) / (1 - D')),
     which lands on the root of a straight stretch of the surface in one step. The step is bounded
     (``RELAX_MIN``..``RELAX_MAX`` times the plain step; the plain step where the slope says the ray
-    runs along a fold, D' > 1), and w stays within the field's own range.
+    runs along a fold, D' > 1), and w stays within the field's own range. The few rays still moving
+    after ``SOLVER_STEPS`` take up to ``SOLVER_EXTRA_STEPS`` more, on their own.
     """
     u0, u1, u2, (v0, v1, v2) = rays
-    field_ = layer.disparity
-    fh, fw = field_.shape
-    sx, sy = fw / w_src, fh / h_src
-    # The search runs in float32 (a thousandth of a pixel is plenty, and it costs what the plain steps
-    # cost in float64), with the field's pixel scale folded in; the answer is computed in float64 below.
-    f32 = np.float32
-    a0, a1, a2 = (u0 * sx).astype(f32), (u1 * sy).astype(f32), u2.astype(f32)
-    b0, b1, b2 = f32(v0 * sx), f32(v1 * sy), f32(v2)
-    c0, c1 = f32(0.5 * sx - 0.5), f32(0.5 * sy - 0.5)
-
-    def lookup(wd):
-        g = wd * a2 / (f32(1.0) - wd * b2)
-        qz = a2 + g * b2
-        qz = np.where(np.abs(qz) > 1e-12, qz, f32(1e-12))
-        mx, my = (a0 + g * b0) / qz + c0, (a1 + g * b1) / qz + c1
-        return cv2.remap(field_, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-    w_prev = np.full(u0.shape, constants.median_disparity, f32)
+    lookup = _field_lookup(layer.disparity, rays, w_src, h_src)
+    low, high = constants.low, constants.high
+    w_prev = np.full(u0.shape, constants.median_disparity, np.float32)
     d_prev = lookup(w_prev)
-    wd = d_prev  # the first step is the plain one: there is no slope yet
-    for _ in range(SOLVER_STEPS - 1):
-        d = lookup(wd)
-        step = d - wd
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # 1 / (1 - D'), D' = (d - d_prev) / (wd - w_prev): NaN once converged, negative along a fold.
-            relax = (wd - w_prev) / ((wd - w_prev) - (d - d_prev))
-        relax = np.where(relax > 0, relax, f32(1.0))
-        w_prev, d_prev = wd, d
-        wd = np.clip(wd + np.clip(relax, RELAX_MIN, RELAX_MAX) * step, constants.low, constants.high)
+    # The first step is the plain one: there is no slope yet.
+    w_prev, d_prev, wd, moved = _secant(lookup, w_prev, d_prev, d_prev, SOLVER_STEPS - 1, low, high)
+    slow = np.flatnonzero(moved > _tolerance(rays, low, high)) if SOLVER_EXTRA_STEPS else ()
+    if len(slow):
+        part = lambda a: a.reshape(-1)[slow][None]  # noqa: E731  (a row: cv2.remap wants 2-D maps)
+        wd.reshape(-1)[slow] = _secant(_field_lookup(layer.disparity, rays, w_src, h_src, slow), part(w_prev),
+                                       part(d_prev), part(wd), SOLVER_EXTRA_STEPS, low, high)[2][0]
     wd = wd.astype(np.float64)
     den = 1.0 - wd * v2
     g = wd * u2 / den
@@ -188,6 +175,64 @@ def _solve_layer(layer: Layer, rays, constants: _LayerConstants, w_src: int, h_s
         qx, qy = (u0 + g * v0) / qz, (u1 + g * v1) / qz
     valid = (qz > 1e-9) & np.isfinite(qx) & np.isfinite(qy) & (np.abs(den) > 1e-9)
     return qx, qy, wd, valid
+
+
+def _field_lookup(field_: np.ndarray, rays, w_src: int, h_src: int, nodes: Optional[np.ndarray] = None):
+    """w -> the field's disparity where each ray meets disparity w (``D(w)`` of :func:`_solve_layer`), for
+    every grid node or for the flat indices ``nodes`` (w then a (1, n) row). In float32 (a thousandth of a
+    pixel is plenty, and it costs what the plain steps cost in float64), the field's pixel scale folded in."""
+    u0, u1, u2, (v0, v1, v2) = rays
+    fh, fw = field_.shape
+    sx, sy = fw / w_src, fh / h_src
+    f32 = np.float32
+    if nodes is not None:
+        u0, u1, u2 = (u.reshape(-1)[nodes][None] for u in (u0, u1, u2))
+    a0, a1, a2 = (u0 * sx).astype(f32), (u1 * sy).astype(f32), u2.astype(f32)
+    b0, b1, b2 = f32(v0 * sx), f32(v1 * sy), f32(v2)
+    c0, c1 = f32(0.5 * sx - 0.5), f32(0.5 * sy - 0.5)
+
+    def lookup(wd: np.ndarray) -> np.ndarray:
+        g = wd * a2 / (f32(1.0) - wd * b2)
+        qz = a2 + g * b2
+        qz = np.where(np.abs(qz) > 1e-12, qz, f32(1e-12))
+        mx, my = (a0 + g * b0) / qz + c0, (a1 + g * b1) / qz + c1
+        return cv2.remap(field_, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    return lookup
+
+
+def _secant(lookup, w_prev, d_prev, wd, steps: int, low: float, high: float):
+    """``steps`` secant steps of :func:`_solve_layer` from the last two iterates (w_prev with its lookup
+    d_prev, and wd); returns the last two again, and how far the last step moved w."""
+    moved = np.zeros_like(wd)
+    for _ in range(steps):
+        d = lookup(wd)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # 1 / (1 - D'), D' = (d - d_prev) / (wd - w_prev): NaN once converged, negative along a fold.
+            relax = (wd - w_prev) / ((wd - w_prev) - (d - d_prev))
+        relax = np.where(relax > 0, relax, np.float32(1.0))
+        w_new = np.clip(wd + np.clip(relax, RELAX_MIN, RELAX_MAX) * (d - wd), low, high)
+        moved = np.abs(w_new - wd)
+        w_prev, d_prev, wd = wd, d, w_new
+    return w_prev, d_prev, wd, moved
+
+
+def _tolerance(rays, low: float, high: float) -> float:
+    """The change of disparity that moves a ray's surface point by about ``SOLVER_TOLERANCE`` photo pixels:
+    the layer's range of disparity over the longest path its rays sweep across it (at the grid's corners;
+    the sweep varies smoothly over the frame)."""
+    u0, u1, u2 = (np.array([u[0, 0], u[0, -1], u[-1, 0], u[-1, -1]]) for u in rays[:3])
+    v0, v1, v2 = rays[3]
+    ends = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for wd in (low, high):
+            g = wd * u2 / (1.0 - wd * v2)
+            qz = u2 + g * v2
+            ends.append(((u0 + g * v0) / qz, (u1 + g * v1) / qz))
+        sweep = float(np.nanmax(np.hypot(ends[1][0] - ends[0][0], ends[1][1] - ends[0][1])))
+    if sweep == 0:
+        return math.inf  # no parallax: any w is the answer
+    return SOLVER_TOLERANCE * (high - low) / sweep if math.isfinite(sweep) else 0.0
 
 
 def _frame_matrices(scene: Scene, path: CameraPath, i: int):
