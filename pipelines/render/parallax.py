@@ -36,7 +36,7 @@ SOLVER_STEPS = 4
 #: More steps for the rays whose last step still moved their surface point by over ``SOLVER_TOLERANCE``
 #: pixels of the photo (a few in a hundred on close-ups at strength 1, near a steep slope or a fold).
 SOLVER_EXTRA_STEPS = 6
-SOLVER_TOLERANCE = 0.1
+SOLVER_TOLERANCE = 0.25
 #: Bounds of each secant step, as a multiple of the plain fixed-point step (see :func:`_solve_layer`).
 RELAX_MIN, RELAX_MAX = 0.05, 4.0
 
