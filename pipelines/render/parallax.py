@@ -160,13 +160,14 @@ def _solve_layer(layer: Layer, rays, constants: _LayerConstants, w_src: int, h_s
     low, high = constants.low, constants.high
     w_prev = np.full(u0.shape, constants.median_disparity, np.float32)
     d_prev = lookup(w_prev)
+    tolerance = _tolerance(rays, low, high)
     # The first step is the plain one: there is no slope yet.
-    w_prev, d_prev, wd, moved = _secant(lookup, w_prev, d_prev, d_prev, SOLVER_STEPS - 1, low, high)
-    slow = np.flatnonzero(moved > _tolerance(rays, low, high)) if SOLVER_EXTRA_STEPS else ()
+    w_prev, d_prev, wd, moved = _secant(lookup, w_prev, d_prev, d_prev, SOLVER_STEPS - 1, low, high, tolerance)
+    slow = np.flatnonzero(moved > tolerance) if SOLVER_EXTRA_STEPS else ()
     if len(slow):
         part = lambda a: a.reshape(-1)[slow][None]  # noqa: E731  (a row: cv2.remap wants 2-D maps)
         wd.reshape(-1)[slow] = _secant(_field_lookup(layer.disparity, rays, w_src, h_src, slow), part(w_prev),
-                                       part(d_prev), part(wd), SOLVER_EXTRA_STEPS, low, high)[2][0]
+                                       part(d_prev), part(wd), SOLVER_EXTRA_STEPS, low, high, tolerance)[2][0]
     wd = wd.astype(np.float64)
     den = 1.0 - wd * v2
     g = wd * u2 / den
@@ -201,11 +202,14 @@ def _field_lookup(field_: np.ndarray, rays, w_src: int, h_src: int, nodes: Optio
     return lookup
 
 
-def _secant(lookup, w_prev, d_prev, wd, steps: int, low: float, high: float):
-    """``steps`` secant steps of :func:`_solve_layer` from the last two iterates (w_prev with its lookup
-    d_prev, and wd); returns the last two again, and how far the last step moved w."""
-    moved = np.zeros_like(wd)
+def _secant(lookup, w_prev, d_prev, wd, steps: int, low: float, high: float, tolerance: float):
+    """Up to ``steps`` secant steps of :func:`_solve_layer` from the last two iterates (w_prev with its
+    lookup d_prev, and wd), fewer once no step moves w by over ``tolerance``; returns the last two iterates
+    again, and how far the last step moved w."""
+    moved = None
     for _ in range(steps):
+        if moved is not None and moved.max() <= tolerance:
+            break
         d = lookup(wd)
         with np.errstate(divide="ignore", invalid="ignore"):
             # 1 / (1 - D'), D' = (d - d_prev) / (wd - w_prev): NaN once converged, negative along a fold.
@@ -214,7 +218,7 @@ def _secant(lookup, w_prev, d_prev, wd, steps: int, low: float, high: float):
         w_new = np.clip(wd + np.clip(relax, RELAX_MIN, RELAX_MAX) * (d - wd), low, high)
         moved = np.abs(w_new - wd)
         w_prev, d_prev, wd = wd, d, w_new
-    return w_prev, d_prev, wd, moved
+    return w_prev, d_prev, wd, np.zeros_like(wd) if moved is None else moved
 
 
 def _tolerance(rays, low: float, high: float) -> float:
