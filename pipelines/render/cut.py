@@ -17,6 +17,11 @@ depth map inside a face, a lump on a table, a few pixels of an outline left on t
 3. ``grow_edges`` lets each nearer layer take the pixel or two past its edge that carry its colour (the
    outline an estimated depth edge left behind), and not the background's (a halo that would travel with
    it).
+4. ``matte`` gives the outline's anti-aliased pixels, a mix of both sides, a partial alpha on the nearer
+   layer, read from their colour; ``unmix`` splits each such pixel into the nearer layer's premultiplied
+   colour and the layer behind's background, so that composited they give the photo's pixel exactly. The
+   mix then leaves with its subject instead of staying behind as a ghost of the outline, and the moving
+   edge is soft instead of a staircase of whole pixels.
 
 Inside a piece that was not cut, the layer's smooth disparity field still follows the depth, so a soft
 or lumpy depth gives a smooth, slightly wrong warp instead of a crack.
@@ -24,10 +29,13 @@ or lumpy depth gives a smooth, slightly wrong warp instead of a crack.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Optional
 
 import cv2
 import numpy as np
+
+from pipelines.core.errors import InputError
 
 #: Relative depth jump (z_far / z_near - 1) that splits two layers.
 JUMP_RATIO = 0.12
@@ -54,6 +62,11 @@ EDGE_MIN = 0.3
 GROW_SHARE = 0.25
 #: Colour difference (levels, RGB distance) between the two sides under which the grow takes every pixel.
 GROW_CONTRAST = 12.0
+#: Reach (px) of the soft edge on either side of a layer's outline (matte).
+MATTE_REACH = 2
+#: A pixel within this many standard deviations (of the local texture) of a side's own colour is that
+#: side's, not a mix: texture next to a hard edge is not read as a partial alpha.
+MATTE_SPREAD = 2.0
 
 
 def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
@@ -278,3 +291,113 @@ def _local_mean(img: np.ndarray, mask: np.ndarray, ksize: tuple[int, int]) -> np
     s = cv2.boxFilter(img * m[..., None], -1, ksize, normalize=False)
     n = cv2.boxFilter(m, -1, ksize, normalize=False)
     return s / np.maximum(n, 1e-6)[..., None]
+
+
+@dataclass(frozen=True)
+class Matte:
+    """Outline pixels (ys, xs) whose alpha on the nearer layer differs from their label's 0/255.
+
+    near, behind: (N,) uint8 the two layers the pixel lies between (the pixel's label is one of them).
+    alpha: (N,) uint8 the pixel's alpha on ``near`` (0: it is the layer behind's, 255: the nearer's).
+    fg: (N, 3) float32 the nearer side's local colour (what the mix is made of, with the background).
+    """
+
+    ys: np.ndarray
+    xs: np.ndarray
+    near: np.ndarray
+    behind: np.ndarray
+    alpha: np.ndarray
+    fg: np.ndarray
+
+
+def _no_matte() -> Matte:
+    e = np.zeros(0, np.intp)
+    return Matte(e, e, np.zeros(0, np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.uint8),
+                 np.zeros((0, 3), np.float32))
+
+
+def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius: int = 5) -> Matte:
+    """Alpha from colour along each nearer layer's outline (within ``reach`` px on either side): the
+    projection of the pixel's colour on the line from the local colour behind (0) to the layer's own (1),
+    means over ``radius`` px of each side's pixels that lie ``reach`` px or more from the outline. A pixel
+    within MATTE_SPREAD standard deviations of either side's texture is that side's, the rest is spread
+    between; where the sides look alike (GROW_CONTRAST), where a side has no pixels near enough, or where a
+    third layer is within reach, the pixel keeps its label. Only pixels whose alpha changes are returned."""
+    top = int(labels.max())
+    if top == 0 or reach <= 0:
+        return _no_matte()
+    square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    hi, lo = cv2.dilate(labels, square), cv2.erode(labels, square)
+    band = hi > lo
+    for j in range(1, top):  # between two layers only
+        present = cv2.dilate((labels == j).astype(np.uint8), square) > 0
+        band &= ~(present & (lo < j) & (hi > j))
+    ys, xs = np.nonzero(band)
+    if not ys.size:
+        return _no_matte()
+    g, near, behind = labels[ys, xs], hi[ys, xs], lo[ys, xs]
+    h, w = labels.shape
+    pad = radius + reach + 2
+    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+    img = rgb[y0:y1, x0:x1].astype(np.float32)
+    sq = (img * img).sum(-1)
+    lab = labels[y0:y1, x0:x1]
+    ksize = (2 * radius + 1, 2 * radius + 1)
+    by, bx = ys - y0, xs - x0
+    n = ys.size
+    mean = np.zeros((2, n, 3), np.float32)  # the near side's colour, then the one behind
+    spread = np.zeros((2, n), np.float32)
+    count = np.zeros((2, n), np.float32)
+    for layer in np.union1d(near, behind):
+        sides = [near == layer, behind == layer]
+        inner = cv2.erode((lab == layer).astype(np.uint8), square, borderType=cv2.BORDER_REPLICATE)
+        m = inner.astype(np.float32)
+        s1 = cv2.boxFilter(img * m[..., None], -1, ksize, normalize=False)
+        s2 = cv2.boxFilter(sq * m, -1, ksize, normalize=False)
+        c = cv2.boxFilter(m, -1, ksize, normalize=False)
+        for i, sel in enumerate(sides):
+            if not sel.any():
+                continue
+            yy, xx = by[sel], bx[sel]
+            cnt = np.maximum(c[yy, xx], 1e-6)
+            mu = s1[yy, xx] / cnt[:, None]
+            var = np.maximum(s2[yy, xx] / cnt - (mu * mu).sum(-1), 0.0)
+            mean[i, sel], spread[i, sel], count[i, sel] = mu, np.sqrt(var / 3.0), c[yy, xx]
+    fg, bg = mean
+    col = rgb[ys, xs].astype(np.float32)
+    d = fg - bg
+    d2 = (d * d).sum(-1)
+    length = np.sqrt(np.maximum(d2, 1e-6))
+    t = ((col - bg) * d).sum(-1) / np.maximum(d2, 1e-6)
+    # Texture allowance on either side (in units of the step between the sides).
+    t_bg, t_fg = MATTE_SPREAD * spread[1] / length, MATTE_SPREAD * spread[0] / length
+    span = 1.0 - t_bg - t_fg
+    a = np.clip((t - t_bg) / np.maximum(span, 1e-6), 0.0, 1.0)
+    ok = (d2 >= GROW_CONTRAST ** 2) & (count.min(0) >= 3) & (span > 0.25)
+    a = np.where(ok, a, (g == near).astype(np.float32))
+    alpha = np.rint(a * 255).astype(np.uint8)
+    changed = alpha != np.where(g == near, 255, 0)
+    return Matte(ys[changed], xs[changed], near[changed], behind[changed], alpha[changed], fg[changed])
+
+
+def unmix(colour: np.ndarray, alpha: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split mixed pixels ``colour`` (N, 3) uint8 with alpha (N,) uint8 in 1..254 into (background,
+    premultiplied foreground), both (N, 3) uint8, so that the renderer's composite of the one over the
+    other, ``front + round(back * (255 - alpha) / 255)``, gives ``colour`` back exactly. The background is
+    the decontaminated colour (colour - alpha fg) / (1 - alpha), clipped, moved by the least that keeps
+    the foreground a valid premultiplied colour (0..alpha)."""
+    c = colour.astype(np.int64)
+    a = alpha.astype(np.int64)[:, None]
+    s = 255 - a
+    af = a / 255.0
+    back = np.clip((c - af * fg) / (1.0 - af), 0, 255)
+    # What the composite keeps of the background, held where the foreground stays within 0..alpha.
+    kept = np.clip(np.rint(back * s / 255.0).astype(np.int64), np.maximum(0, c - a), np.minimum(c, s))
+    b = np.clip(np.rint(kept * 255.0 / s), 0, 255).astype(np.int64)
+    for _ in range(4):  # the rounding of the composite's product: step to the nearest b that keeps ``kept``
+        b = np.clip(b + np.sign(kept - (b * s + 127) // 255), 0, 255)
+    got = (b * s + 127) // 255  # cv2.multiply(b, 255 - alpha, scale=1/255): no ties (255 is odd)
+    if not np.array_equal(got, kept):
+        raise InputError("internal: unmix found no background that composites exactly")
+    return b.astype(np.uint8), (c - got).astype(np.uint8)

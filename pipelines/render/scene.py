@@ -51,7 +51,9 @@ class Layer:
     """One depth layer of a scene.
 
     rgba: (H, W, 4) uint8, colour premultiplied by alpha; alpha 255 on this layer's pixels and on every
-        nearer layer's pixels (where the colour is filled), 0 on farther pixels.
+        nearer layer's pixels (where the colour is filled), 0 on farther pixels; partial on the
+        anti-aliased pixels of its outline over a farther layer (``cut.matte``), where that layer holds the
+        background seen through the mix.
     filled: (H, W) bool, True where the colour was invented (hidden behind nearer layers in the photo).
     disparity: (h, w) float32 low-resolution 1/z field (world units), smooth and defined everywhere.
     """
@@ -164,6 +166,20 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
             sharp = cv2.dilate(steps.astype(np.uint8), np.ones((size + 2, size + 2), np.uint8)) > 0
             known_ring = (grown != labels) & sharp
 
+    # The outline's anti-aliased pixels: a partial alpha on the nearer layer, the decontaminated background
+    # on the layer behind (and nothing on any layer between), composited back to the photo exactly.
+    final, soft = grown, None
+    if thresholds:
+        m = cut.matte(rgb, grown)
+        if m.ys.size:
+            final = grown.copy()
+            final[m.ys, m.xs] = np.where(m.alpha > 0, m.near, m.behind)
+            part = (m.alpha > 0) & (m.alpha < 255)
+            back, front = cut.unmix(rgb[m.ys[part], m.xs[part]], m.alpha[part], m.fg[part])
+            soft = (m.ys[part], m.xs[part], m.near[part], m.behind[part], m.alpha[part], back, front)
+        if known_ring is not None:
+            known_ring = (final != labels) & sharp
+
     fw, fh = _field_size(w, h)
     layers = []
     n = len(thresholds) + 1
@@ -173,10 +189,10 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         own = labels == k
         if not own.any():
             continue
-        nearer = grown > k
+        nearer = final > k
         if known_ring is not None:
             nearer &= ~(known_ring & (labels <= k))
-        cover = grown >= k  # its own pixels, the edge it grew over, and everything nearer
+        cover = final >= k  # its own pixels, the edge it grew over, and everything nearer
         colour = rgb
         if nearer.any():
             # Texture from what is at or behind this layer, skipping a band next to the nearer layers: those
@@ -189,6 +205,9 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
             colour, _ = fill.reflect_fill(rgb, nearer, source, reveal_px, groups=labels)
         rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
         rgba[~cover] = 0
+        filled = nearer
+        if soft is not None:
+            filled = _soften(rgba, nearer, k, *soft)
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
         # Pixels the cut gave to this layer against their depth (a hole in an object that was not backed
         # by a colour edge, a rocket's flank the estimate left at the sky's depth) are not fitted: the
@@ -200,10 +219,26 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         fitted = own & (disp >= lo) & (disp <= hi)
         mean, cov = _masked_downsample(disp, fitted if fitted.any() else own, (fw, fh))
         field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
-        layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
+        layers.append(Layer(rgba=rgba, filled=filled, disparity=field_))
     if not layers[0].rgba[..., 3].all():  # the farthest layer must be opaque
         raise InputError("internal: farthest layer is not opaque")
     return Scene(layers=tuple(layers), size=(w, h), thresholds=tuple(thresholds))
+
+
+def _soften(rgba: np.ndarray, nearer: np.ndarray, k: int, ys, xs, near, behind, alpha, back, front) -> np.ndarray:
+    """Layer k's share of the soft outline pixels (in place): the nearer layer's premultiplied colour and
+    partial alpha, the background on the layer behind (seen in the photo through the mix: not filled), and
+    nothing on a layer between. Returns the layer's ``filled`` mask."""
+    mine = near == k
+    rgba[ys[mine], xs[mine]] = np.column_stack([front[mine], alpha[mine]])
+    rgba[ys[(behind < k) & (near > k)], xs[(behind < k) & (near > k)]] = 0
+    base = behind == k
+    if not base.any():
+        return nearer
+    rgba[ys[base], xs[base], :3] = back[base]
+    filled = nearer.copy()
+    filled[ys[base], xs[base]] = False
+    return filled
 
 
 def _field_size(w: int, h: int) -> tuple[int, int]:
