@@ -67,6 +67,8 @@ MATTE_REACH = 2
 #: A pixel within this many standard deviations (of the local texture) of a side's own colour is that
 #: side's, not a mix: texture next to a hard edge is not read as a partial alpha.
 MATTE_SPREAD = 2.0
+#: Levels past the local texture behind that a decontaminated background may reach (unmix).
+MATTE_SLACK = 4.0
 
 
 def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
@@ -299,7 +301,10 @@ class Matte:
 
     near, behind: (N,) uint8 the two layers the pixel lies between (the pixel's label is one of them).
     alpha: (N,) uint8 the pixel's alpha on ``near`` (0: it is the layer behind's, 255: the nearer's).
-    fg: (N, 3) float32 the nearer side's local colour (what the mix is made of, with the background).
+    mix: (N,) float32 the pixel's share of the nearer side's colour as its colour says (the projection,
+        0..1, before the texture allowance stretches it into ``alpha``).
+    fg, bg: (N, 3) float32 the nearer side's and the side behind's local colour (what the mix is made of).
+    bg_spread: (N,) float32 the standard deviation of the texture behind (levels, per channel).
     """
 
     ys: np.ndarray
@@ -307,13 +312,17 @@ class Matte:
     near: np.ndarray
     behind: np.ndarray
     alpha: np.ndarray
+    mix: np.ndarray
     fg: np.ndarray
+    bg: np.ndarray
+    bg_spread: np.ndarray
 
 
 def _no_matte() -> Matte:
     e = np.zeros(0, np.intp)
-    return Matte(e, e, np.zeros(0, np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.uint8),
-                 np.zeros((0, 3), np.float32))
+    no = np.zeros(0, np.uint8)
+    return Matte(e, e, no, no, no, np.zeros(0, np.float32), np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32),
+                 np.zeros(0, np.float32))
 
 
 def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius: int = 5) -> Matte:
@@ -378,26 +387,35 @@ def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius:
     a = np.where(ok, a, (g == near).astype(np.float32))
     alpha = np.rint(a * 255).astype(np.uint8)
     changed = alpha != np.where(g == near, 255, 0)
-    return Matte(ys[changed], xs[changed], near[changed], behind[changed], alpha[changed], fg[changed])
+    mix = np.clip(t, 0.0, 1.0).astype(np.float32)
+    return Matte(ys[changed], xs[changed], near[changed], behind[changed], alpha[changed], mix[changed], fg[changed],
+                 bg[changed], spread[1][changed])
 
 
-def unmix(colour: np.ndarray, alpha: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unmix(colour: np.ndarray, alpha: np.ndarray, fg: np.ndarray, bg: np.ndarray, bg_spread: np.ndarray,
+          mix: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
     """Split mixed pixels ``colour`` (N, 3) uint8 with alpha (N,) uint8 in 1..254 into (background,
     premultiplied foreground), both (N, 3) uint8, so that the renderer's composite of the one over the
     other, ``front + round(back * (255 - alpha) / 255)``, gives ``colour`` back exactly. The background is
-    the decontaminated colour (colour - alpha fg) / (1 - alpha), clipped, moved by the least that keeps
-    the foreground a valid premultiplied colour (0..alpha)."""
+    the decontaminated colour (colour - m fg) / (1 - m), m the pixel's share of ``fg`` (``mix``, (N,) in
+    0..1; default alpha / 255), held within the local texture behind
+    (``bg`` +- MATTE_SPREAD ``bg_spread`` + MATTE_SLACK levels: dividing by 1 - alpha magnifies every
+    error of the two-colour model, a bright or dark fleck where the subject leaves), then moved by the
+    least that keeps the foreground a valid premultiplied colour (0..alpha)."""
     c = colour.astype(np.int64)
     a = alpha.astype(np.int64)[:, None]
     s = 255 - a
-    af = a / 255.0
-    back = np.clip((c - af * fg) / (1.0 - af), 0, 255)
+    af = (a / 255.0) if mix is None else mix[:, None].astype(np.float64)
+    room = (MATTE_SPREAD * bg_spread + MATTE_SLACK)[:, None]
+    back = np.clip((c - af * fg) / (1.0 - af), np.maximum(bg - room, 0), np.minimum(bg + room, 255))
     # What the composite keeps of the background, held where the foreground stays within 0..alpha.
     kept = np.clip(np.rint(back * s / 255.0).astype(np.int64), np.maximum(0, c - a), np.minimum(c, s))
-    b = np.clip(np.rint(kept * 255.0 / s), 0, 255).astype(np.int64)
-    for _ in range(4):  # the rounding of the composite's product: step to the nearest b that keeps ``kept``
-        b = np.clip(b + np.sign(kept - (b * s + 127) // 255), 0, 255)
-    got = (b * s + 127) // 255  # cv2.multiply(b, 255 - alpha, scale=1/255): no ties (255 is odd)
+    # The backgrounds the composite's product, cv2.multiply(b, 255 - alpha, scale=1/255), rounds to ``kept``
+    # (no ties: 255 is odd) are b*s within 127 of 255*kept; the one nearest the decontaminated colour.
+    lo = -((127 - 255 * kept) // s)  # ceil((255 kept - 127) / s)
+    hi = (255 * kept + 127) // s
+    b = np.clip(np.rint(back).astype(np.int64), lo, np.minimum(hi, 255))
+    got = (b * s + 127) // 255
     if not np.array_equal(got, kept):
         raise InputError("internal: unmix found no background that composites exactly")
     return b.astype(np.uint8), (c - got).astype(np.uint8)

@@ -175,7 +175,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
             final = grown.copy()
             final[m.ys, m.xs] = np.where(m.alpha > 0, m.near, m.behind)
             part = (m.alpha > 0) & (m.alpha < 255)
-            back, front = cut.unmix(rgb[m.ys[part], m.xs[part]], m.alpha[part], m.fg[part])
+            back, front = cut.unmix(rgb[m.ys[part], m.xs[part]], m.alpha[part], m.fg[part], m.bg[part],
+                                   m.bg_spread[part], m.mix[part])
             soft = (m.ys[part], m.xs[part], m.near[part], m.behind[part], m.alpha[part], back, front)
         if known_ring is not None:
             known_ring = (final != labels) & sharp
