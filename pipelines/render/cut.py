@@ -64,8 +64,9 @@ GROW_SHARE = 0.25
 GROW_CONTRAST = 12.0
 #: Reach (px) of the soft edge on either side of a layer's outline (matte).
 MATTE_REACH = 2
-#: A pixel within this many standard deviations (of the local texture) of a side's own colour is that
-#: side's, not a mix: texture next to a hard edge is not read as a partial alpha.
+#: A pixel within this many standard deviations of a side's local texture (RGB distance: the most it can
+#: vary along any line) from that side's colour is that side's, not a mix: texture next to a hard edge is
+#: not read as a partial alpha.
 MATTE_SPREAD = 2.0
 #: Levels past the local texture behind that a decontaminated background may reach (unmix).
 MATTE_SLACK = 4.0
@@ -304,7 +305,7 @@ class Matte:
     mix: (N,) float32 the pixel's share of the nearer side's colour as its colour says (the projection,
         0..1, before the texture allowance stretches it into ``alpha``).
     fg, bg: (N, 3) float32 the nearer side's and the side behind's local colour (what the mix is made of).
-    bg_spread: (N,) float32 the standard deviation of the texture behind (levels, per channel).
+    bg_spread: (N,) float32 the standard deviation of the texture behind (RGB distance, levels).
     """
 
     ys: np.ndarray
@@ -372,7 +373,7 @@ def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius:
             cnt = np.maximum(c[yy, xx], 1e-6)
             mu = s1[yy, xx] / cnt[:, None]
             var = np.maximum(s2[yy, xx] / cnt - (mu * mu).sum(-1), 0.0)
-            mean[i, sel], spread[i, sel], count[i, sel] = mu, np.sqrt(var / 3.0), c[yy, xx]
+            mean[i, sel], spread[i, sel], count[i, sel] = mu, np.sqrt(var), c[yy, xx]
     fg, bg = mean
     col = rgb[ys, xs].astype(np.float32)
     d = fg - bg
@@ -399,14 +400,14 @@ def unmix(colour: np.ndarray, alpha: np.ndarray, fg: np.ndarray, bg: np.ndarray,
     other, ``front + round(back * (255 - alpha) / 255)``, gives ``colour`` back exactly. The background is
     the decontaminated colour (colour - m fg) / (1 - m), m the pixel's share of ``fg`` (``mix``, (N,) in
     0..1; default alpha / 255), held within the local texture behind
-    (``bg`` +- MATTE_SPREAD ``bg_spread`` + MATTE_SLACK levels: dividing by 1 - alpha magnifies every
+    (``bg`` +- ``bg_spread`` + MATTE_SLACK levels per channel: dividing by 1 - alpha magnifies every
     error of the two-colour model, a bright or dark fleck where the subject leaves), then moved by the
     least that keeps the foreground a valid premultiplied colour (0..alpha)."""
     c = colour.astype(np.int64)
     a = alpha.astype(np.int64)[:, None]
     s = 255 - a
     af = (a / 255.0) if mix is None else mix[:, None].astype(np.float64)
-    room = (MATTE_SPREAD * bg_spread + MATTE_SLACK)[:, None]
+    room = (bg_spread + MATTE_SLACK)[:, None]
     back = np.clip((c - af * fg) / (1.0 - af), np.maximum(bg - room, 0), np.minimum(bg + room, 255))
     # What the composite keeps of the background, held where the foreground stays within 0..alpha.
     kept = np.clip(np.rint(back * s / 255.0).astype(np.int64), np.maximum(0, c - a), np.minimum(c, s))
