@@ -68,7 +68,11 @@ MATTE_REACH = 2
 #: vary along any line) from that side's colour is that side's, not a mix: texture next to a hard edge is
 #: not read as a partial alpha.
 MATTE_SPREAD = 2.0
-#: Levels past the local texture behind that a decontaminated background may reach (unmix).
+#: Least colour step (a share of the step between the two sides) across a pixel's neighbours for it
+#: to be read as a mix: an edge runs through it.
+MATTE_STEP = 0.5
+#: Levels of slack past the local texture: how far a mix may lie off the line between the two sides'
+#: colours (matte), and a decontaminated background past the texture behind (unmix).
 MATTE_SLACK = 4.0
 
 
@@ -384,11 +388,24 @@ def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius:
     t_bg, t_fg = MATTE_SPREAD * spread[1] / length, MATTE_SPREAD * spread[0] / length
     span = 1.0 - t_bg - t_fg
     a = np.clip((t - t_bg) / np.maximum(span, 1e-6), 0.0, 1.0)
-    ok = (d2 >= GROW_CONTRAST ** 2) & (count.min(0) >= 3) & (span > 0.25)
+    # A mix lies on the line between the two colours, within the texture's spread: off it, the pixel is
+    # texture of its own (a fleck, a highlight), not a mix.
+    tc = np.clip(t, 0.0, 1.0)
+    off = np.sqrt((((col - bg) - tc[:, None] * d) ** 2).sum(-1))
+    near_line = off <= MATTE_SPREAD * (tc * spread[0] + (1 - tc) * spread[1]) + MATTE_SLACK
+    # ... and on the edge itself: a colour step crosses it, one neighbour nearer each side than it is
+    # (a fleck of texture next to the outline has both neighbours on one side, or none far).
+    t_lo, t_hi = np.full(n, np.inf, np.float32), np.full(n, -np.inf, np.float32)
+    for dy, dx in ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)):
+        nb = rgb[np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)].astype(np.float32)
+        tn = ((nb - bg) * d).sum(-1) / np.maximum(d2, 1e-6)
+        t_lo, t_hi = np.minimum(t_lo, tn), np.maximum(t_hi, tn)
+    on_edge = (t_lo <= t) & (t <= t_hi) & (t_hi - t_lo >= MATTE_STEP)
+    ok = (d2 >= GROW_CONTRAST ** 2) & (count.min(0) >= 3) & (span > 0.25) & near_line & on_edge
     a = np.where(ok, a, (g == near).astype(np.float32))
     alpha = np.rint(a * 255).astype(np.uint8)
     changed = alpha != np.where(g == near, 255, 0)
-    mix = np.clip(t, 0.0, 1.0).astype(np.float32)
+    mix = tc.astype(np.float32)
     return Matte(ys[changed], xs[changed], near[changed], behind[changed], alpha[changed], mix[changed], fg[changed],
                  bg[changed], spread[1][changed])
 

@@ -12,6 +12,7 @@ its silhouette, held at low resolution.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -171,6 +172,9 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     final, soft = grown, None
     if thresholds:
         m = cut.matte(rgb, grown)
+        if known_ring is not None:
+            # Given depth that steps sharply knows its edges: a pixel there is the side its depth says.
+            m = cut.Matte(*(a[~sharp[m.ys, m.xs]] for a in dataclasses.astuple(m)))
         if m.ys.size:
             final = grown.copy()
             final[m.ys, m.xs] = np.where(m.alpha > 0, m.near, m.behind)
@@ -191,6 +195,11 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         if not own.any():
             continue
         nearer = final > k
+        if soft is not None:
+            # A soft pixel's background on the layer behind is the photo's, seen through the mix: not a
+            # hole to fill (and the fill copies from the same pixels as without the matte).
+            ys, xs, behind = soft[0], soft[1], soft[3]
+            nearer[ys[behind == k], xs[behind == k]] = False
         if known_ring is not None:
             nearer &= ~(known_ring & (labels <= k))
         cover = final >= k  # its own pixels, the edge it grew over, and everything nearer
@@ -206,9 +215,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
             colour, _ = fill.reflect_fill(rgb, nearer, source, reveal_px, groups=labels)
         rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
         rgba[~cover] = 0
-        filled = nearer
         if soft is not None:
-            filled = _soften(rgba, nearer, k, *soft)
+            _soften(rgba, k, *soft)
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
         # Pixels the cut gave to this layer against their depth (a hole in an object that was not backed
         # by a colour edge, a rocket's flank the estimate left at the sky's depth) are not fitted: the
@@ -220,26 +228,19 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         fitted = own & (disp >= lo) & (disp <= hi)
         mean, cov = _masked_downsample(disp, fitted if fitted.any() else own, (fw, fh))
         field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
-        layers.append(Layer(rgba=rgba, filled=filled, disparity=field_))
+        layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
     if not layers[0].rgba[..., 3].all():  # the farthest layer must be opaque
         raise InputError("internal: farthest layer is not opaque")
     return Scene(layers=tuple(layers), size=(w, h), thresholds=tuple(thresholds))
 
 
-def _soften(rgba: np.ndarray, nearer: np.ndarray, k: int, ys, xs, near, behind, alpha, back, front) -> np.ndarray:
+def _soften(rgba: np.ndarray, k: int, ys, xs, near, behind, alpha, back, front) -> None:
     """Layer k's share of the soft outline pixels (in place): the nearer layer's premultiplied colour and
-    partial alpha, the background on the layer behind (seen in the photo through the mix: not filled), and
-    nothing on a layer between. Returns the layer's ``filled`` mask."""
-    mine = near == k
+    partial alpha, the background on the layer behind, and nothing on a layer between."""
+    mine, base, between = near == k, behind == k, (behind < k) & (near > k)
     rgba[ys[mine], xs[mine]] = np.column_stack([front[mine], alpha[mine]])
-    rgba[ys[(behind < k) & (near > k)], xs[(behind < k) & (near > k)]] = 0
-    base = behind == k
-    if not base.any():
-        return nearer
+    rgba[ys[between], xs[between]] = 0
     rgba[ys[base], xs[base], :3] = back[base]
-    filled = nearer.copy()
-    filled[ys[base], xs[base]] = False
-    return filled
 
 
 def _field_size(w: int, h: int) -> tuple[int, int]:

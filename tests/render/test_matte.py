@@ -1,5 +1,7 @@
 """Soft layer edges: the outline's anti-aliased pixels get a partial alpha on the nearer layer (cut.matte)
 over the decontaminated background (cut.unmix), and frame 0 stays the photo byte for byte."""
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -87,11 +89,14 @@ def test_unmix_of_a_true_mix_gives_its_background():
 def test_the_outline_leaves_with_its_subject_and_no_ghost_stays_behind():
     """The box's faint outline (30 % red, nearer the green: it stays on the background's label) goes with
     the box as a partial alpha, and the background behind it is green again: no dotted ghost where the box
-    was. Frame 0 is the photo."""
+    was. Frame 0 is the photo. (Depth from an estimate: given depth that steps sharply knows its edges, and
+    its layers stay hard.)"""
     h, w = 120, 160
     img, labels, red, green = soft_box(h, w, 0.3)
-    z = np.where(labels > 0, 2.0, 8.0).astype(np.float32)
-    scene = parallax.build_scene(load_image(img), DepthMap(z))
+    given = DepthMap(np.where(labels > 0, 2.0, 8.0).astype(np.float32))
+    hard = parallax.build_scene(load_image(img), given).layers[-1].rgba[..., 3]
+    assert ((hard == 0) | (hard == 255)).all()
+    scene = parallax.build_scene(load_image(img), replace(given, estimator="classical"))
     near = scene.layers[-1]
     assert abs(int(near.rgba[60, 110, 3]) - 77) <= 3  # the outline's alpha on the box's layer
     assert np.abs(scene.layers[0].rgba[60, 110, :3].astype(int) - green).max() <= 2  # background behind it
@@ -114,7 +119,7 @@ def test_no_layer_between_covers_a_soft_pixel():
     z = np.full((h, w), 12.0, np.float32)
     z[slab] = 5.0
     z[labels > 0] = 2.0
-    scene = parallax.build_scene(load_image(img), DepthMap(z))
+    scene = parallax.build_scene(load_image(img), DepthMap(z, estimator="classical"))
     assert len(scene.layers) == 3
     soft = (scene.layers[2].rgba[..., 3] > 0) & (scene.layers[2].rgba[..., 3] < 255)
     assert soft[40:80, 110].all()
