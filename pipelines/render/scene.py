@@ -198,8 +198,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         if soft is not None:
             # A soft pixel's background on the layer behind is the photo's, seen through the mix: not a
             # hole to fill (and the fill copies from the same pixels as without the matte).
-            ys, xs, behind = soft[0], soft[1], soft[3]
-            nearer[ys[behind == k], xs[behind == k]] = False
+            base = soft[3] == k
+            nearer[soft[0][base], soft[1][base]] = False
         if known_ring is not None:
             nearer &= ~(known_ring & (labels <= k))
         cover = final >= k  # its own pixels, the edge it grew over, and everything nearer
