@@ -1,5 +1,5 @@
-"""Soft layer edges: the outline's anti-aliased pixels get a partial alpha on the nearer layer (cut.matte)
-over the decontaminated background (cut.unmix), and frame 0 stays the photo byte for byte."""
+"""Soft layer edges: the outline's anti-aliased pixels get a partial alpha on the nearer layer (matte.matte)
+over the decontaminated background (matte.unmix), and frame 0 stays the photo byte for byte."""
 from dataclasses import replace
 
 import cv2
@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.core.photo import load_image
 from pipelines.depth import DepthMap, estimate
-from pipelines.render import cut, parallax
+from pipelines.render import matte, parallax
 from pipelines.render.camera import CameraPath
 
 
@@ -39,7 +39,7 @@ def composite(back: np.ndarray, front: np.ndarray, alpha: np.ndarray) -> np.ndar
 
 def test_an_anti_aliased_outline_gets_the_alpha_its_colour_shows():
     img, labels, red, _ = soft_box(share=0.3)
-    m = cut.matte(img, labels)
+    m = matte.matte(img, labels)
     on = m.xs == 110
     assert on.sum() >= 36 and (m.near[on] == 1).all() and (m.behind[on] == 0).all()
     assert np.abs(m.alpha[on].astype(int) - round(0.3 * 255)).max() <= 3
@@ -60,8 +60,8 @@ def test_texture_next_to_a_hard_edge_is_not_a_mix():
     img = img.astype(np.uint8)
     labels = np.zeros((h, w), np.uint8)
     labels[40:80, 50:110] = 1
-    band = 2 * cut.MATTE_REACH * 2 * (40 + 60)  # pixels within reach of the outline, both sides
-    assert cut.matte(img, labels).ys.size < 0.05 * band
+    band = 2 * matte.MATTE_REACH * 2 * (40 + 60)  # pixels within reach of the outline, both sides
+    assert matte.matte(img, labels).ys.size < 0.05 * band
 
 
 def test_unmix_composites_back_exactly_and_keeps_the_front_premultiplied():
@@ -71,7 +71,7 @@ def test_unmix_composites_back_exactly_and_keeps_the_front_premultiplied():
     alpha = rng.integers(1, 255, n).astype(np.uint8)
     fg = rng.uniform(0, 255, (n, 3)).astype(np.float32)
     bg = rng.uniform(0, 255, (n, 3)).astype(np.float32)
-    back, front = cut.unmix(colour, alpha, fg, bg, rng.uniform(0, 20, n).astype(np.float32))
+    back, front = matte.unmix(colour, alpha, fg, bg, rng.uniform(0, 20, n).astype(np.float32))
     assert np.array_equal(composite(back, front, alpha), colour)
     assert (front <= alpha[:, None]).all()
 
@@ -81,7 +81,7 @@ def test_unmix_of_a_true_mix_gives_its_background():
     alpha = np.array([60, 128, 200], np.uint8)
     a = alpha[:, None] / 255.0
     colour = np.rint(a * fg + (1 - a) * bg).astype(np.uint8)
-    back, front = cut.unmix(colour, alpha, fg.astype(np.float32), bg.astype(np.float32), np.zeros(3, np.float32))
+    back, front = matte.unmix(colour, alpha, fg.astype(np.float32), bg.astype(np.float32), np.zeros(3, np.float32))
     assert np.abs(back.astype(int) - bg).max() <= 2
     assert np.array_equal(composite(back, front, alpha), colour)
 
