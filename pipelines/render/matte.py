@@ -62,8 +62,8 @@ class Matte:
 def _no_matte() -> Matte:
     e = np.zeros(0, np.intp)
     no = np.zeros(0, np.uint8)
-    return Matte(e, e, no, no, no, np.zeros(0, np.float32), np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32),
-                 np.zeros(0, np.float32))
+    f1, f3 = np.zeros(0, np.float32), np.zeros((0, 3), np.float32)
+    return Matte(e, e, no, no, no, f1, f3, f3, f1)
 
 
 def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius: int = 5) -> Matte:
@@ -71,8 +71,10 @@ def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius:
     projection of the pixel's colour on the line from the local colour behind (0) to the layer's own (1),
     means over ``radius`` px of each side's pixels that lie ``reach`` px or more from the outline. A pixel
     within MATTE_SPREAD standard deviations of either side's texture is that side's, the rest is spread
-    between; where the sides look alike (GROW_CONTRAST), where a side has no pixels near enough, or where a
-    third layer is within reach, the pixel keeps its label. Only pixels whose alpha changes are returned."""
+    between. A pixel keeps its label where the sides look alike (GROW_CONTRAST), where a side has no pixels
+    near enough, where a third layer is within reach, where its colour lies off the line between the two
+    (a fleck of texture, not a mix) or where no colour step crosses it (MATTE_STEP: not on the edge). Only
+    pixels whose alpha changes are returned."""
     top = int(labels.max())
     if top == 0 or reach <= 0:
         return _no_matte()
@@ -158,7 +160,8 @@ def unmix(colour: np.ndarray, alpha: np.ndarray, fg: np.ndarray, bg: np.ndarray,
     s = 255 - a
     af = (a / 255.0) if mix is None else mix[:, None].astype(np.float64)
     room = (bg_spread + MATTE_SLACK)[:, None]
-    back = np.clip((c - af * fg) / (1.0 - af), np.maximum(bg - room, 0), np.minimum(bg + room, 255))
+    back = np.clip((c - af * fg) / np.maximum(1.0 - af, 1e-6), np.maximum(bg - room, 0),
+                   np.minimum(bg + room, 255))
     # What the composite keeps of the background, held where the foreground stays within 0..alpha.
     kept = np.clip(np.rint(back * s / 255.0).astype(np.int64), np.maximum(0, c - a), np.minimum(c, s))
     # The backgrounds the composite's product, cv2.multiply(b, 255 - alpha, scale=1/255), rounds to ``kept``

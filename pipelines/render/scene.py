@@ -53,8 +53,8 @@ class Layer:
 
     rgba: (H, W, 4) uint8, colour premultiplied by alpha; alpha 255 on this layer's pixels and on every
         nearer layer's pixels (where the colour is filled), 0 on farther pixels; partial on the
-        anti-aliased pixels of its outline over a farther layer (:mod:`pipelines.render.matte`), where that layer holds the
-        background seen through the mix.
+        anti-aliased pixels of its outline over a farther layer (:mod:`pipelines.render.matte`), where
+        that layer holds the background seen through the mix.
     filled: (H, W) bool, True where the colour was invented (hidden behind nearer layers in the photo).
     disparity: (h, w) float32 low-resolution 1/z field (world units), smooth and defined everywhere.
     """
@@ -174,13 +174,14 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         m = matte.matte(rgb, grown)
         if known_ring is not None:
             # Given depth that steps sharply knows its edges: a pixel there is the side its depth says.
-            m = matte.Matte(*(a[~sharp[m.ys, m.xs]] for a in dataclasses.astuple(m)))
+            keep = ~sharp[m.ys, m.xs]
+            m = matte.Matte(*(getattr(m, f.name)[keep] for f in dataclasses.fields(m)))
         if m.ys.size:
             final = grown.copy()
             final[m.ys, m.xs] = np.where(m.alpha > 0, m.near, m.behind)
             part = (m.alpha > 0) & (m.alpha < 255)
             back, front = matte.unmix(rgb[m.ys[part], m.xs[part]], m.alpha[part], m.fg[part], m.bg[part],
-                                   m.bg_spread[part], m.mix[part])
+                                      m.bg_spread[part], m.mix[part])
             soft = (m.ys[part], m.xs[part], m.near[part], m.behind[part], m.alpha[part], back, front)
         if known_ring is not None:
             known_ring = (final != labels) & sharp
