@@ -38,7 +38,8 @@ MATTE_SLACK = 4.0
 
 @dataclass(frozen=True)
 class Matte:
-    """Outline pixels (ys, xs) whose alpha on the nearer layer differs from their label's 0/255.
+    """Outline pixels (ys, xs) whose alpha on the nearer layer differs from their label's 0/255: partial,
+    or 0 on a pixel of the nearer layer's that is all background.
 
     near, behind: (N,) uint8 the two layers the pixel lies between (the pixel's label is one of them).
     alpha: (N,) uint8 the pixel's alpha on ``near`` (0: it is the layer behind's, 255: the nearer's).
@@ -139,7 +140,9 @@ def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius:
     ok = (d2 >= GROW_CONTRAST ** 2) & (count.min(0) >= 3) & (span > 0.25) & near_line & on_edge
     a = np.where(ok, a, (g == near).astype(np.float32))
     alpha = np.rint(a * 255).astype(np.uint8)
-    changed = alpha != np.where(g == near, 255, 0)
+    # A pixel behind whose colour is all the nearer layer's is the grow's to take (cut.grow_edges), whole:
+    # the matte never hides a pixel of the layer behind that the fill has not filled.
+    changed = np.where(g == near, alpha < 255, (alpha > 0) & (alpha < 255))
     mix = tc.astype(np.float32)
     return Matte(ys[changed], xs[changed], near[changed], behind[changed], alpha[changed], mix[changed], fg[changed],
                  bg[changed], spread[1][changed])

@@ -179,12 +179,13 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         if m.ys.size:
             final = grown.copy()
             final[m.ys, m.xs] = np.where(m.alpha > 0, m.near, m.behind)
-            part = (m.alpha > 0) & (m.alpha < 255)
-            back, front = matte.unmix(rgb[m.ys[part], m.xs[part]], m.alpha[part], m.fg[part], m.bg[part],
-                                      m.bg_spread[part], m.mix[part])
-            soft = (m.ys[part], m.xs[part], m.near[part], m.behind[part], m.alpha[part], back, front)
-        if known_ring is not None:
-            known_ring = (final != labels) & sharp
+            # What the layer behind shows there: the photo where the pixel is all background (alpha 0), the
+            # background unmixed from it where it is a mix.
+            back, front = rgb[m.ys, m.xs], np.zeros((m.ys.size, 3), np.uint8)
+            part = m.alpha > 0
+            back[part], front[part] = matte.unmix(back[part], m.alpha[part], m.fg[part], m.bg[part],
+                                                  m.bg_spread[part], m.mix[part])
+            soft = (m.ys, m.xs, m.near, m.behind, m.alpha, back, front)
 
     fw, fh = _field_size(w, h)
     layers = []
@@ -195,12 +196,9 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         own = labels == k
         if not own.any():
             continue
-        nearer = final > k
-        if soft is not None:
-            # A soft pixel's background on the layer behind is the photo's, seen through the mix: not a
-            # hole to fill (and the fill copies from the same pixels as without the matte).
-            base = soft[3] == k
-            nearer[soft[0][base], soft[1][base]] = False
+        # The fill's holes are the layers' hard cut (the matte changes no fill: a mirrored texture moves
+        # with any change of its hole's outline).
+        nearer = grown > k
         if known_ring is not None:
             nearer &= ~(known_ring & (labels <= k))
         cover = final >= k  # its own pixels, the edge it grew over, and everything nearer
@@ -217,7 +215,10 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         rgba = np.dstack([colour, np.full((h, w), 255, np.uint8)])
         rgba[~cover] = 0
         if soft is not None:
+            # The matte's pixels on the layer behind show the photo's background, not a fill.
             _soften(rgba, k, *soft)
+            base = soft[3] == k
+            nearer[soft[0][base], soft[1][base]] = False
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
         # Pixels the cut gave to this layer against their depth (a hole in an object that was not backed
         # by a colour edge, a rocket's flank the estimate left at the sky's depth) are not fitted: the
