@@ -30,7 +30,7 @@ MATTE_REACH = 2
 MATTE_SPREAD = 2.0
 #: Least colour step (a share of the step between the two sides) across a pixel's neighbours for it
 #: to be read as a mix: an edge runs through it.
-MATTE_STEP = 0.5
+MATTE_STEP = 0.6
 #: Levels of slack past the local texture: how far a mix may lie off the line between the two sides'
 #: colours (matte), and a decontaminated background past the texture behind (unmix).
 MATTE_SLACK = 4.0
