@@ -6,7 +6,9 @@ not at a ring or a lump of estimated depth, without speckles). Layer k covers it
 nearer (alpha), with colour *filled* where nearer layers hid it: texture mirrored from the layer's own
 background across the edge over a smooth continuation of its colour, within the band the camera can
 reveal (``fill``), so a moving camera reveals textured background instead of stretched foreground or a
-smear. The fill is paid once per scene. Each layer
+smear. The fill is paid once per scene. Along each nearer layer's outline, the photo's anti-aliased
+pixels get a partial alpha over the background unmixed from them (``matte``), so that no ghost of the
+outline stays behind when the layer moves, and frame 0 is still the photo exactly. Each layer
 also gets a smooth disparity field, fitted to its pixels whose depth lies in the layer's range, extended past
 its silhouette, held at low resolution.
 """
