@@ -28,6 +28,9 @@ MATTE_REACH = 2
 #: vary along any line) from that side's colour is that side's, not a mix: texture next to a hard edge is
 #: not read as a partial alpha.
 MATTE_SPREAD = 2.0
+#: Least share of the step between the two sides left to mixes once both sides' texture allowances are
+#: taken off it: where texture fills the rest (both sides busy), a pixel keeps its label.
+MATTE_SPAN = 0.25
 #: Least colour step (a share of the step between the two sides) across a pixel's neighbours for it
 #: to be read as a mix: an edge runs through it.
 MATTE_STEP = 0.6
@@ -137,7 +140,7 @@ def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius:
         tn = ((nb - bg) * d).sum(-1) / np.maximum(d2, 1e-6)
         t_lo, t_hi = np.minimum(t_lo, tn), np.maximum(t_hi, tn)
     on_edge = (t_lo <= t) & (t <= t_hi) & (t_hi - t_lo >= MATTE_STEP)
-    ok = (d2 >= GROW_CONTRAST ** 2) & (count.min(0) >= 3) & (span > 0.25) & near_line & on_edge
+    ok = (d2 >= GROW_CONTRAST ** 2) & (count.min(0) >= 3) & (span > MATTE_SPAN) & near_line & on_edge
     a = np.where(ok, a, (g == near).astype(np.float32))
     alpha = np.rint(a * 255).astype(np.uint8)
     # A pixel behind whose colour is all the nearer layer's is the grow's to take (cut.grow_edges), whole:
