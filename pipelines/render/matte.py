@@ -13,7 +13,7 @@ moving edge is a staircase of whole pixels. So:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Optional
 
 import cv2
@@ -61,6 +61,10 @@ class Matte:
     fg: np.ndarray
     bg: np.ndarray
     bg_spread: np.ndarray
+
+    def take(self, keep: np.ndarray) -> "Matte":
+        """The pixels where ``keep`` (N,) bool is True."""
+        return Matte(*(getattr(self, f.name)[keep] for f in fields(self)))
 
 
 def _no_matte() -> Matte:
@@ -146,9 +150,7 @@ def matte(rgb: np.ndarray, labels: np.ndarray, reach: int = MATTE_REACH, radius:
     # A pixel behind whose colour is all the nearer layer's is the grow's to take (cut.grow_edges), whole:
     # the matte never hides a pixel of the layer behind that the fill has not filled.
     changed = np.where(g == near, alpha < 255, (alpha > 0) & (alpha < 255))
-    mix = tc.astype(np.float32)
-    return Matte(ys[changed], xs[changed], near[changed], behind[changed], alpha[changed], mix[changed], fg[changed],
-                 bg[changed], spread[1][changed])
+    return Matte(ys, xs, near, behind, alpha, tc.astype(np.float32), fg, bg, spread[1]).take(changed)
 
 
 def unmix(colour: np.ndarray, alpha: np.ndarray, fg: np.ndarray, bg: np.ndarray, bg_spread: np.ndarray,

@@ -14,7 +14,6 @@ its silhouette, held at low resolution.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -177,7 +176,7 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         if known_ring is not None:
             # Given depth that steps sharply knows its edges: a pixel there is the side its depth says.
             keep = ~sharp[m.ys, m.xs]
-            m = matte.Matte(*(getattr(m, f.name)[keep] for f in dataclasses.fields(m)))
+            m = m.take(keep)
         if m.ys.size:
             final = grown.copy()
             final[m.ys, m.xs] = np.where(m.alpha > 0, m.near, m.behind)
@@ -187,7 +186,7 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
             part = m.alpha > 0
             back[part], front[part] = matte.unmix(back[part], m.alpha[part], m.fg[part], m.bg[part],
                                                   m.bg_spread[part], m.mix[part])
-            soft = (m.ys, m.xs, m.near, m.behind, m.alpha, back, front)
+            soft = (m, back, front)
 
     fw, fh = _field_size(w, h)
     layers = []
@@ -219,8 +218,9 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         if soft is not None:
             # The matte's pixels on the layer behind show the photo's background, not a fill.
             _soften(rgba, k, *soft)
-            base = soft[3] == k
-            nearer[soft[0][base], soft[1][base]] = False
+            m = soft[0]
+            base = m.behind == k
+            nearer[m.ys[base], m.xs[base]] = False
         # The layer's surface: its own disparity, extended smoothly past its silhouette on every side.
         # Pixels the cut gave to this layer against their depth (a hole in an object that was not backed
         # by a colour edge, a rocket's flank the estimate left at the sky's depth) are not fitted: the
@@ -238,13 +238,13 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     return Scene(layers=tuple(layers), size=(w, h), thresholds=tuple(thresholds))
 
 
-def _soften(rgba: np.ndarray, k: int, ys, xs, near, behind, alpha, back, front) -> None:
+def _soften(rgba: np.ndarray, k: int, m: matte.Matte, back: np.ndarray, front: np.ndarray) -> None:
     """Layer k's share of the soft outline pixels (in place): the nearer layer's premultiplied colour and
     partial alpha, the background on the layer behind, and nothing on a layer between."""
-    mine, base, between = near == k, behind == k, (behind < k) & (near > k)
-    rgba[ys[mine], xs[mine]] = np.column_stack([front[mine], alpha[mine]])
-    rgba[ys[between], xs[between]] = 0
-    rgba[ys[base], xs[base], :3] = back[base]
+    mine, base, between = m.near == k, m.behind == k, (m.behind < k) & (m.near > k)
+    rgba[m.ys[mine], m.xs[mine]] = np.column_stack([front[mine], m.alpha[mine]])
+    rgba[m.ys[between], m.xs[between]] = 0
+    rgba[m.ys[base], m.xs[base], :3] = back[base]
 
 
 def _field_size(w: int, h: int) -> tuple[int, int]:
