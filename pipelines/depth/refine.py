@@ -29,7 +29,7 @@ SNAP_MARGIN = 0.6
 #: Half-width of the median over each pixel's side decision, as a share of the snap's reach.
 SNAP_SMOOTH = 0.5
 #: Version of the refinement; part of the depth cache key of every estimator.
-VERSION = "snap-3"
+VERSION = "snap-4"
 
 
 def snap_edges(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -94,7 +94,31 @@ def snap_steps(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     to_near = cv2.medianBlur(side_map, min(k, 255))[ys, xs] > 127
     # Only pixels on the wrong side move, and they take that side's local depth.
     move = sure & (to_near != near[ys, xs])
+    move &= _within_reach(move, ys, xs, near, r)
     out = rel.copy()
     target = np.where(to_near, m_near[:, 3], m_far[:, 3])
     out[ys[move], xs[move]] = target[move]
     return out
+
+
+def _within_reach(move: np.ndarray, ys: np.ndarray, xs: np.ndarray, near: np.ndarray, r: int) -> np.ndarray:
+    """Of the pixels about to change side (``move``, at ``ys``, ``xs``), those whose connected run stays
+    within the snap's reach ``r`` of the depth edge (``near``'s outline). A run that reaches as far as the
+    snap looks found no outline within reach: the colour it matched runs on beyond (a stripe of the wall
+    below a card in the card's colour, a slope that lumpy depth made look like a step), and moving it
+    would print that colour into the depth as a slab of the other side's."""
+    import cv2
+
+    if not move.any():
+        return move
+    inside = near.astype(np.uint8)
+    # Distance to the other side: for near pixels to the nearest far one, and the other way round.
+    dist = np.where(near, cv2.distanceTransform(inside, cv2.DIST_L2, 3),
+                    cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3))
+    runs = np.zeros(near.shape, np.uint8)
+    runs[ys[move], xs[move]] = 1
+    _, cc = cv2.connectedComponents(runs, connectivity=8)
+    ids = cc[ys, xs]
+    reach = np.zeros(int(cc.max()) + 1, np.float32)
+    np.maximum.at(reach, ids[move], dist[ys[move], xs[move]])
+    return move & (reach[ids] < r)

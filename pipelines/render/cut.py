@@ -55,6 +55,13 @@ EDGE_MIN = 0.3
 GROW_SHARE = 0.25
 #: Colour difference (levels, RGB distance) between the two sides under which the grow takes every pixel.
 GROW_CONTRAST = 12.0
+#: A soft depth edge (a ramp, as blurred or upsampled estimates have): a cut between layers, not at a sharp
+#: step, across which disparity changes by more than RAMP_RATIO within RAMP_REACH (share of the long side,
+#: at least 1 px) of it, along a stretch of at least RAMP_LENGTH of the long side (a few scattered pixels
+#: along a cut-out outline are not a ramp).
+RAMP_REACH = 0.0045
+RAMP_RATIO = 1.3
+RAMP_LENGTH = 0.1
 
 
 def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
@@ -279,3 +286,37 @@ def _local_mean(img: np.ndarray, mask: np.ndarray, ksize: tuple[int, int]) -> np
     s = cv2.boxFilter(img * m[..., None], -1, ksize, normalize=False)
     n = cv2.boxFilter(m, -1, ksize, normalize=False)
     return s / np.maximum(n, 1e-6)[..., None]
+def soft_edges(labels: np.ndarray, log_disp: np.ndarray, sharp: np.ndarray) -> Optional[np.ndarray]:
+    """(H, W) bool: the pixels within the reach of a soft depth edge between layers (RAMP_*), or None
+    where there is none. ``labels`` from :func:`layer_labels`, ``sharp`` from :func:`sharp_steps`.
+
+    A cut through a ramp leaves the ramp's pixels on both layers at depths between the two surfaces: the
+    nearer layer's outline at a depth behind its body (it lags, stretched, as the camera moves) and the
+    farther layer's pixels by the cut at a depth in front of it. Within the reach, depth is neither side's."""
+    h, w = labels.shape
+    reach = max(1, round(RAMP_REACH * max(h, w)))
+    k3 = np.ones((3, 3), np.uint8)
+    box = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    edge = (cv2.dilate(labels, k3) != cv2.erode(labels, k3)) & ~(cv2.dilate(sharp.astype(np.uint8), k3) > 0)
+    edge &= cv2.dilate(log_disp, box) - cv2.erode(log_disp, box) > math.log(RAMP_RATIO)
+    if not edge.any():
+        return None
+    n, cc, stats, _ = cv2.connectedComponentsWithStats(edge.astype(np.uint8), connectivity=8)
+    long_enough = stats[:, cv2.CC_STAT_AREA] >= RAMP_LENGTH * max(h, w)
+    long_enough[0] = False
+    if not long_enough[1:].any():
+        return None
+    return cv2.dilate(long_enough[cc].astype(np.uint8), box) > 0
+
+
+def settle_ramps(labels: np.ndarray, log_disp: np.ndarray, ramps: np.ndarray) -> np.ndarray:
+    """``labels`` with the pixels of a ramp (``ramps``, from :func:`soft_edges`) that a layer in between
+    holds (a ring squeezed between a farther and a nearer layer, which would slide at its own speed)
+    given to the nearer or the farther side, whichever their depth is closer to (the ramp's midpoint)."""
+    h, w = labels.shape
+    reach = max(1, round(RAMP_REACH * max(h, w)))
+    box = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    top, bottom = cv2.dilate(labels, box), cv2.erode(labels, box)
+    mid = 0.5 * (cv2.dilate(log_disp, box) + cv2.erode(log_disp, box))
+    between = ramps & (bottom < labels) & (labels < top)
+    return np.where(between, np.where(log_disp > mid, top, bottom), labels).astype(np.uint8)

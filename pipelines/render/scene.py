@@ -149,6 +149,11 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
     # Cut only where the jump is an occlusion edge; unbacked and speckled pieces join their surroundings.
     steps = cut.sharp_steps(log_disp) if thresholds else None  # read by the cut and by the grown ring below
     labels = cut.layer_labels(rgb, log_disp, thresholds, sharp=steps)  # 0 = farthest
+    # Soft depth edges (ramps): their pixels go to the side their depth is closer to, and no surface is
+    # fitted to them (each layer's runs on from its body), so an object's outline moves with it.
+    ramps = cut.soft_edges(labels, log_disp, steps) if thresholds else None
+    if ramps is not None:
+        labels = cut.settle_ramps(labels, log_disp, ramps)
     # Estimated depth edges lag colour edges by a pixel or two, leaving a foreground outline on the
     # background layer. Nearer layers take the pixels within EDGE_GROW of their edge whose colour is more
     # theirs than the background's (colour unchanged, so frame 0 stays exact; a blind grow carried a ring of
@@ -230,6 +235,8 @@ def build_scene(photo: Photo, depth: DepthMap, *, max_layers: int = MAX_LAYERS, 
         lo = math.exp(thresholds[k - 1]) / FIELD_SLACK if k > 0 else 0.0
         hi = math.exp(thresholds[k]) * FIELD_SLACK if k < n - 1 else np.inf
         fitted = own & (disp >= lo) & (disp <= hi)
+        if ramps is not None and (fitted & ~ramps).any():
+            fitted &= ~ramps
         mean, cov = _masked_downsample(disp, fitted if fitted.any() else own, (fw, fh))
         field_ = _push_pull(mean.astype(np.float32), cov > 0.05).astype(np.float32)
         layers.append(Layer(rgba=rgba, filled=nearer, disparity=field_))
