@@ -61,7 +61,7 @@ GROW_CONTRAST = 12.0
 #: along a cut-out outline are not a ramp).
 RAMP_REACH = 0.0045
 RAMP_RATIO = 1.3
-RAMP_LENGTH = 0.1
+RAMP_LENGTH = 0.2
 
 
 def split_thresholds(log_disp: np.ndarray, max_layers: int) -> list[float]:
