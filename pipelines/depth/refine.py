@@ -121,4 +121,4 @@ def _within_reach(move: np.ndarray, ys: np.ndarray, xs: np.ndarray, near: np.nda
     ids = cc[ys, xs]
     reach = np.zeros(int(cc.max()) + 1, np.float32)
     np.maximum.at(reach, ids[move], dist[ys[move], xs[move]])
-    return move & (reach[ids] < r)
+    return move & (reach[ids] < r + 1)

@@ -56,3 +56,17 @@ def test_flecks_of_the_backdrops_colour_on_an_object_do_not_become_specks_of_dep
     out = refine.snap_edges(rel, img)
     assert abs(edge_column(out) - 128) <= 1  # snapped onto the outline
     assert (out[:, 129:] < 0.5).sum() == 0  # and no fleck of the object went back to the backdrop's depth
+
+
+def test_a_stripe_of_the_objects_colour_beyond_a_soft_edge_that_is_right_stays_behind():
+    # The depth edge is where the colour edge is, only soft; beyond it the backdrop has a stripe of the
+    # object's colour wider than the snap's reach: no outline within reach, so nothing moves there.
+    img = photo_with_object()
+    img[:, 108:130] = np.array([150, 150, 40], np.uint8) + (img[:, 108:130] * 0.3).astype(np.uint8)
+    img[:, 130:] = (img[:, 130:].astype(np.int16) - 30).clip(0, 255).astype(np.uint8)  # a faint outline at x=130
+    rel = np.zeros(img.shape[:2], np.float32)
+    rel[:, 130:] = 1.0
+    rel = cv2.GaussianBlur(rel, (0, 0), 2.0)
+    out = refine.snap_edges(rel, img)
+    assert np.array_equal(out[:, :128], rel[:, :128])  # the stripe keeps the backdrop's depth
+    assert abs(edge_column(out) - 130) <= 1

@@ -139,3 +139,61 @@ def test_grow_edges_takes_a_soft_outline_only_as_far_as_its_colour_reaches():
     grown = cut.grow_edges(img, labels, 2)
     assert (grown[40:80, 49] == 1).all() and (grown[40:80, 48] == 0).all()
     assert (grown[40:80, 110:112] == 0).all()
+def test_a_blurred_step_moves_whole_with_its_object():
+    # A card at z=2 on a wall at z=8, its depth blurred (a soft estimate) but centred on the outline.
+    h, w = 360, 640
+    img, z = box_scene(h, w, 3, (100, 260, 200, 440), (200, 60, 40))
+    disp = cv2.GaussianBlur((1.0 / z).astype(np.float32), (0, 0), 4.0)
+    log_disp = np.log(disp)
+    steps = cut.sharp_steps(log_disp)
+    labels = cut.layer_labels(img, log_disp, cut.split_thresholds(log_disp, 4), sharp=steps)
+    ramps = cut.soft_edges(labels, log_disp, steps)
+    assert ramps is not None and ramps[180, 198] and not ramps[180, 300] and not ramps[180, 100]
+
+    def fields():
+        scene = parallax.build_scene(load_image(img), DepthMap((1.0 / disp).astype(np.float32)))
+        card, wall = scene.layers[-1].disparity, scene.layers[0].disparity
+        sy, sx = card.shape[0] / h, card.shape[1] / w
+        return ([float(card[int(180 * sy), int(x * sx)]) for x in range(198, 204)],
+                [float(wall[int(180 * sy), int(x * sx)]) for x in range(192, 198)])
+
+    # Each layer's surface runs on from its body: the card's outline moves with the card (disparity 1/2),
+    # the wall beside it with the wall (1/8), where the blurred depth is between the two.
+    card, wall = fields()
+    assert all(abs(d - 0.5) < 0.11 for d in card) and all(abs(d - 0.125) < 0.02 for d in wall)
+    # Fitted to the ramp instead, the outline lags (the known answer this guards against).
+    no_ramps = cut.soft_edges
+    try:
+        cut.soft_edges = lambda *a: None
+        card, wall = fields()
+    finally:
+        cut.soft_edges = no_ramps
+    assert min(card) < 0.3 and max(wall) > 0.2
+
+
+def test_a_ring_between_two_layers_on_a_ramp_goes_to_the_side_its_depth_is_nearer():
+    # One soft edge that crossed two thresholds: far (0, disparity 0.1), a ring (1) one pixel wide, near
+    # (2, disparity 0.5). The ramp's midpoint is sqrt(0.1 * 0.5) = 0.224 in log-disparity.
+    disp = np.full((40, 40), 0.1, np.float32)
+    disp[:, 20:] = 0.5
+    disp[:20, 19], disp[20:, 19] = 0.2, 0.27
+    log_disp = np.log(disp)
+    labels = np.digitize(log_disp, [np.log(0.15), np.log(0.3)]).astype(np.uint8)
+    assert (labels[:, 19] == 1).all()
+    out = cut.settle_ramps(labels, log_disp, np.ones(labels.shape, bool))
+    assert (out[:20, 19] == 0).all() and (out[20:, 19] == 2).all()  # farther half to the far side
+    assert np.array_equal(out[:, :19], labels[:, :19]) and np.array_equal(out[:, 20:], labels[:, 20:])
+    # Outside the ramps nothing moves.
+    assert np.array_equal(cut.settle_ramps(labels, log_disp, np.zeros(labels.shape, bool)), labels)
+
+
+def test_sharp_steps_and_short_soft_stretches_are_not_ramps():
+    h, w = 180, 320
+    img, z = box_scene(h, w, 4, (50, 130, 100, 220), (200, 60, 40))
+    log_disp = np.log(1.0 / z).astype(np.float32)
+    labels = labels_for(img, log_disp)
+    assert cut.soft_edges(labels, log_disp, cut.sharp_steps(log_disp)) is None
+    # A soft stretch far shorter than RAMP_LENGTH of the long side (a few pixels of an outline).
+    soft = log_disp.copy()
+    soft[60:66, 96:104] = cv2.GaussianBlur(log_disp, (0, 0), 3.0)[60:66, 96:104]
+    assert cut.soft_edges(labels_for(img, soft), soft, cut.sharp_steps(soft)) is None
