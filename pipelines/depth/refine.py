@@ -6,7 +6,9 @@ leaves an outline of background on the foreground layer, or of foreground on the
 left on the wall, the rim of a cup on the saucer). So, an edge-aware snap: within SNAP_RADIUS of every
 depth step, each pixel takes the depth of the side whose colour it clearly matches (SNAP_MARGIN), each
 side's colour (and depth) being the local mean of its pixels beyond the radius, the choices passed
-through a small median so a textured object's flecks do not turn into specks of the other side's depth.
+through a small median so a textured object's flecks do not turn into specks of the other side's depth,
+and a run of such pixels that reaches as far as the snap looks left alone (no outline within reach: the
+colour runs on beyond it, as a stripe of the wall below a card may have the card's colour).
 Where the two sides have about the same colour (no outline to follow), or a pixel is about as close to
 both, the depth is left as it was; smooth depth (no step) is never touched, so
 the photo's texture is not printed into it (the trouble with a plain guided filter here).

@@ -14,7 +14,11 @@ depth map inside a face, a lump on a table, a few pixels of an outline left on t
    or a few pixels off, that follows a real outline). Pieces too small to be an object (speckles along
    an edge) join the layer around them too; thin but long things (a pole, a spoon handle) are large
    enough to stay.
-3. ``grow_edges`` lets each nearer layer take the pixel or two past its edge that carry its colour (the
+3. ``soft_edges`` finds the cuts that run through a ramp (a soft or blurred depth edge, not a sharp
+   step), and ``settle_ramps`` gives a ring of the ramp's pixels that a layer in between holds to the side
+   its depth is nearer; the scene fits no layer's surface to the ramp's pixels (they run on from the
+   body), so an outline moves with its object rather than lagging behind it, stretched.
+4. ``grow_edges`` lets each nearer layer take the pixel or two past its edge that carry its colour (the
    outline an estimated depth edge left behind), and not the background's (a halo that would travel with
    it).
 4. Then :mod:`pipelines.render.matte` softens the outline: its anti-aliased pixels get a partial alpha.

@@ -9,8 +9,8 @@ reveal (``fill``), so a moving camera reveals textured background instead of str
 smear. The fill is paid once per scene. Along each nearer layer's outline, the photo's anti-aliased
 pixels get a partial alpha over the background unmixed from them (``matte``), so that no ghost of the
 outline stays behind when the layer moves, and frame 0 is still the photo exactly. Each layer
-also gets a smooth disparity field, fitted to its pixels whose depth lies in the layer's range, extended past
-its silhouette, held at low resolution.
+also gets a smooth disparity field, fitted to its pixels whose depth lies in the layer's range (but not to
+a soft depth edge's ramp, ``cut.soft_edges``), extended past its silhouette, held at low resolution.
 """
 from __future__ import annotations
 
