@@ -7,8 +7,9 @@ left on the wall, the rim of a cup on the saucer). So, an edge-aware snap: withi
 depth step, each pixel takes the depth of the side whose colour it clearly matches (SNAP_MARGIN), each
 side's colour (and depth) being the local mean of its pixels beyond the radius, the choices passed
 through a small median so a textured object's flecks do not turn into specks of the other side's depth,
-and a run of such pixels that reaches as far as the snap looks left alone (no outline within reach: the
-colour runs on beyond it, as a stripe of the wall below a card may have the card's colour).
+and a run of such pixels that goes further from the depth edge than the snap's reach left alone (no
+outline within reach: the colour runs on beyond it, as a stripe of the wall below a card may have the
+card's colour).
 Where the two sides have about the same colour (no outline to follow), or a pixel is about as close to
 both, the depth is left as it was; smooth depth (no step) is never touched, so
 the photo's texture is not printed into it (the trouble with a plain guided filter here).
@@ -105,10 +106,10 @@ def snap_steps(rel: np.ndarray, pixels: np.ndarray) -> np.ndarray:
 
 def _within_reach(move: np.ndarray, ys: np.ndarray, xs: np.ndarray, near: np.ndarray, r: int) -> np.ndarray:
     """Of the pixels about to change side (``move``, at ``ys``, ``xs``), those whose connected run stays
-    within the snap's reach ``r`` of the depth edge (``near``'s outline). A run that reaches as far as the
-    snap looks found no outline within reach: the colour it matched runs on beyond (a stripe of the wall
-    below a card in the card's colour, a slope that lumpy depth made look like a step), and moving it
-    would print that colour into the depth as a slab of the other side's."""
+    within ``r`` px (the snap's reach) of the depth edge, ``near``'s outline. A run that goes further found
+    no outline within reach: the colour it matched runs on beyond (a stripe of the wall below a card in
+    the card's colour, a slope that lumpy depth made look like a step), and moving it would print that
+    colour into the depth as a slab of the other side's."""
     import cv2
 
     if not move.any():

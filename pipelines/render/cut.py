@@ -290,6 +290,8 @@ def _local_mean(img: np.ndarray, mask: np.ndarray, ksize: tuple[int, int]) -> np
     s = cv2.boxFilter(img * m[..., None], -1, ksize, normalize=False)
     n = cv2.boxFilter(m, -1, ksize, normalize=False)
     return s / np.maximum(n, 1e-6)[..., None]
+
+
 def soft_edges(labels: np.ndarray, log_disp: np.ndarray, sharp: np.ndarray) -> Optional[np.ndarray]:
     """(H, W) bool: the pixels within the reach of a soft depth edge between layers (RAMP_*), or None
     where there is none. ``labels`` from :func:`layer_labels`, ``sharp`` from :func:`sharp_steps`.
