@@ -323,6 +323,8 @@ def settle_ramps(labels: np.ndarray, log_disp: np.ndarray, ramps: np.ndarray) ->
     reach = max(1, round(RAMP_REACH * max(h, w)))
     box = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     top, bottom = cv2.dilate(labels, box), cv2.erode(labels, box)
-    mid = 0.5 * (cv2.dilate(log_disp, box) + cv2.erode(log_disp, box))
     between = ramps & (bottom < labels) & (labels < top)
+    if not between.any():
+        return labels
+    mid = 0.5 * (cv2.dilate(log_disp, box) + cv2.erode(log_disp, box))
     return np.where(between, np.where(log_disp > mid, top, bottom), labels).astype(np.uint8)
