@@ -41,14 +41,14 @@ from pipelines.depth.outline import claim_fringe, working_sampler
 from pipelines.depth.refine import snap_edges
 from pipelines.depth.sky import _ground_prior, _grow_sky, _sky_mask, _sky_under_subject
 from pipelines.depth.subject import (_attach_standing, _grow_in_focus, _is_closeup, _place_subject,
-                                     _subject_mask)
+                                     _subject_mask, fine_structure)
 
 #: Long side, in pixels, of the image the cues are computed on (speed; the guided filter restores edges).
 WORK_SIDE = 320
 #: Long side of the image the focus cue is measured on: blur shrinks with the image, so measure it larger.
 FOCUS_SIDE = 720
 #: Version of this algorithm; part of the depth cache key.
-VERSION = "classical-8"
+VERSION = "classical-9"
 
 
 def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, str], None]] = None) -> np.ndarray:
@@ -100,7 +100,7 @@ def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, st
     if subject is not None and not closeup:
         # The sky up to the outlines standing in it (no band of ground depth left around the subject).
         sky = _grow_sky(sky, lab, keep_out=subject)
-        subject = _attach_standing(subject, sky)
+        subject = _attach_standing(subject, sky, fine=lambda: fine_structure(pixels, (sw, sh)))
     base[sky] = 0.0
     rel = base
     if subject is not None:

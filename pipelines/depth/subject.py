@@ -4,7 +4,7 @@ and placed in front of what surrounds it, slightly rounded; or, for a close-up, 
 soft rim and no cut-out outline. Masks are (h, w) bool at the estimator's working size."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -27,6 +27,15 @@ ATTACH_SHARE = 0.5
 STAND_NARROW = 0.15
 #: Reach (pixels at the working size) within which what stands in the sky next to the subject joins it.
 ATTACH_HUG = 3
+#: Sky pixels whose colour departs by this much (Lab, mean at the working size of the departure from a
+#: 3 px blur at full detail) hold fine structure: the bars of a lattice tower, which the working size
+#: averages into the sky (measured on rocket: sky 0-1, the towers' lattice 4-9).
+FINE_DE = 4.0
+#: Long side of the image fine structure is measured on (the bars are a pixel or two wide there).
+FINE_SIDE = 720
+#: Rows (share of the height) between a part's foot and the subject below it within which the part
+#: stands on the subject (the band at the horizon that neither the sky nor GrabCut's subject takes).
+FOOT_REACH = 0.05
 #: Width of a close-up's soft rim, as a share of the long side.
 CLOSEUP_RIM = 0.08
 
@@ -136,11 +145,34 @@ def _grow_in_focus(small: np.ndarray, subject: np.ndarray, focus: np.ndarray, sk
     return _fill_holes(grown.astype(bool))
 
 
-def _attach_standing(subject: np.ndarray, sky: np.ndarray) -> np.ndarray:
+def fine_structure(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(h, w) float32 at ``size`` (w, h): how far (Lab) the photo's colours depart from their 3 px blur,
+    measured at FINE_SIDE and averaged down. The bars of a lattice tower against the sky score 4-9; the
+    sky 0-1 (its grain averages out)."""
+    import cv2
+
+    h, w = pixels.shape[:2]
+    s = FINE_SIDE / max(h, w)
+    img = pixels if s >= 1.0 else cv2.resize(pixels, (max(1, round(w * s)), max(1, round(h * s))),
+                                             interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(img.astype(np.float32) * np.float32(1.0 / 255.0), cv2.COLOR_RGB2Lab)
+    d = np.linalg.norm(lab - cv2.GaussianBlur(lab, (0, 0), 3.0), axis=2)
+    return cv2.resize(d, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _attach_standing(subject: np.ndarray, sky: np.ndarray,
+                     fine: Optional[Callable[[], np.ndarray]] = None) -> np.ndarray:
     """Parts standing in the sky that touch the subject belong to it (a rocket's nose cone in shadow, the
     gantry along its flank): left out, they would stay at the sky's depth and float off the subject. A
     part is a connected piece of what is neither sky nor subject above the horizon, no larger than
-    ATTACH_SHARE of the subject (larger, it is something else standing there: a second tower)."""
+    ATTACH_SHARE of the subject (larger, it is something else standing there: a second tower).
+
+    ``fine`` (called only when needed) gives :func:`fine_structure` at the working size: the sky pixels
+    that hold fine structure (a lattice tower's bars, averaged into the sky at the working size) count
+    as standing too. A part whose foot stands at the horizon within FOOT_REACH above the subject (a tower
+    on the launch pad, its foot in GrabCut's subject, its lattice in the sky) joins with its foot: the
+    columns it spans, carried down along its sides to the bottom of the frame. Left out, the tower broke at
+    the horizon, its foot moving with the subject and its top with the sky."""
     import cv2
 
     if not sky.any():
@@ -169,9 +201,63 @@ def _attach_standing(subject: np.ndarray, sky: np.ndarray) -> np.ndarray:
     hit = np.unique(labels[touch & standing])
     limit = ATTACH_SHARE * subject.sum()
     join = [i for i in hit if i > 0 and stats[i, cv2.CC_STAT_AREA] <= limit]
-    if not join:
+    out = subject | np.isin(labels, join)
+    return out if fine is None else _attach_on_foot(out, sky, fine(), horizon, limit)
+
+
+def _attach_on_foot(subject: np.ndarray, sky: np.ndarray, fine: np.ndarray, horizon: int,
+                    limit: float) -> np.ndarray:
+    """``subject`` joined by the parts standing on it across the band at the horizon (the subject lies
+    within FOOT_REACH below their foot), with their foot (:func:`_foot`). A part is a connected piece of
+    what is neither sky nor subject above the horizon, the sky pixels holding fine structure included
+    (``fine`` >= FINE_DE: a lattice's bars), no larger than ``limit`` pixels and not touching the subject
+    (that is the subject's own outline, and the rule above already decided it)."""
+    import cv2
+
+    h, w = subject.shape
+    if horizon < 1:
         return subject
-    return subject | np.isin(labels, join)
+    standing = (~sky | (fine >= FINE_DE)) & ~subject
+    standing[horizon:] = False
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
+    # A kernel anchored at its top row looks down from each pixel.
+    reach = max(2, round(FOOT_REACH * h))
+    below = cv2.dilate(subject.astype(np.uint8), np.ones((reach + 1, 3), np.uint8), anchor=(1, 0)) > 0
+    foot_row = horizon - 1
+    # What touches the subject is its own outline's fine structure (or was decided by _attach_standing).
+    touch = cv2.dilate(subject.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    outline = set(np.unique(labels[touch & standing]).tolist())
+    out = subject.copy()
+    for i in np.unique(labels[foot_row][below[foot_row] & standing[foot_row]]):
+        if i == 0 or i in outline or stats[i, cv2.CC_STAT_AREA] > limit:
+            continue
+        part = labels == i
+        out |= part | (_foot(part, foot_row) & ~sky)
+    return out
+
+
+def _foot(part: np.ndarray, foot_row: int) -> np.ndarray:
+    """The columns ``part`` spans, carried from below ``foot_row`` to the bottom of the frame along lines
+    fitted to its left and right sides over its lower half (a tower's legs spread as they go down)."""
+    h, w = part.shape
+    rows = np.flatnonzero(part.any(axis=1))
+    top, bottom = int(rows[0]), int(rows[-1])
+    rows = rows[rows >= (top + bottom) / 2]
+    left = np.array([np.flatnonzero(part[y])[0] for y in rows], np.float32)
+    right = np.array([np.flatnonzero(part[y])[-1] for y in rows], np.float32)
+    out = np.zeros((h, w), bool)
+    ys = np.arange(foot_row + 1, h)
+    if len(rows) >= 2:
+        lo = np.polyval(np.polyfit(rows, left, 1), ys)
+        hi = np.polyval(np.polyfit(rows, right, 1), ys)
+    else:
+        lo, hi = np.full(ys.shape, left[0]), np.full(ys.shape, right[0])
+    # Never narrower than the part at its foot row, never spreading faster than a leg at 45 degrees.
+    lo = np.maximum(np.minimum(lo, left[-1]), left[-1] - (ys - foot_row))
+    hi = np.minimum(np.maximum(hi, right[-1]), right[-1] + (ys - foot_row))
+    xx = np.arange(w)[None, :]
+    out[ys] = (xx >= np.floor(lo)[:, None]) & (xx <= np.ceil(hi)[:, None])
+    return out
 
 
 def _is_closeup(subject: np.ndarray, lab: np.ndarray) -> bool:
