@@ -194,9 +194,7 @@ def _attach_standing(subject: np.ndarray, sky: np.ndarray,
     hug = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ATTACH_HUG + 1, 2 * ATTACH_HUG + 1))
     subject = subject | (standing & (cv2.dilate(subject.astype(np.uint8), hug) > 0))
     standing &= ~subject
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return subject
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
     touch = cv2.dilate(subject.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     hit = np.unique(labels[touch & standing])
     limit = ATTACH_SHARE * subject.sum()
@@ -217,7 +215,8 @@ def _attach_on_foot(subject: np.ndarray, sky: np.ndarray, fine: np.ndarray, hori
     h, w = subject.shape
     if horizon < 1:
         return subject
-    standing = (~sky | (fine >= FINE_DE)) & ~subject
+    structure = ~sky | (fine >= FINE_DE)
+    standing = structure & ~subject
     standing[horizon:] = False
     n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
     # A kernel anchored at its top row looks down from each pixel.
@@ -232,7 +231,7 @@ def _attach_on_foot(subject: np.ndarray, sky: np.ndarray, fine: np.ndarray, hori
         if i == 0 or i in outline or stats[i, cv2.CC_STAT_AREA] > limit:
             continue
         part = labels == i
-        out |= part | (_foot(part, foot_row) & ~sky)
+        out |= part | (_foot(part, foot_row) & structure)
     return out
 
 
@@ -256,7 +255,7 @@ def _foot(part: np.ndarray, foot_row: int) -> np.ndarray:
     lo = np.maximum(np.minimum(lo, left[-1]), left[-1] - (ys - foot_row))
     hi = np.minimum(np.maximum(hi, right[-1]), right[-1] + (ys - foot_row))
     xx = np.arange(w)[None, :]
-    out[ys] = (xx >= np.floor(lo)[:, None]) & (xx <= np.ceil(hi)[:, None])
+    out[ys] = (xx >= np.round(lo)[:, None]) & (xx <= np.round(hi)[:, None])
     return out
 
 

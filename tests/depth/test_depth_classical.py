@@ -351,3 +351,52 @@ def test_structure_hugging_a_narrow_subject_joins_it_whatever_it_connects_to():
     assert out[20:50, 62:64].all()  # the flank
     assert not out[5:50, 92:120].any()  # the tower far off
     assert (out & ~subject & gantry)[:, 62 + ATTACH_HUG + 1:].sum() == 0
+
+
+def _tower_on_a_pad(h=80, w=120):
+    """A narrow rocket on a wide pad below the horizon, a band at the horizon that neither the sky nor the
+    subject takes, and a lattice tower standing in the sky on the pad: its bars are fine structure the
+    working size averages into the sky, so the sky test takes them."""
+    sky = np.zeros((h, w), bool)
+    sky[:60] = True
+    subject = np.zeros((h, w), bool)
+    subject[10:80, 55:62] = True  # the rocket
+    subject[62:80, 20:110] = True  # the pad, two rows below the horizon band
+    sky &= ~subject
+    fine = np.zeros((h, w), np.float32)
+    fine[15:60, 85:95] = 6.0  # the tower's lattice
+    fine[20:60, 5:8] = 6.0  # a mast standing apart, no subject under its foot
+    return sky, subject, fine
+
+
+def test_a_tower_standing_on_the_pad_joins_the_subject_whole():
+    """Known answer: the tower joins from its top to the pad (its foot across the horizon band too), the
+    mast off the pad does not, and nothing else changes; without the fine-structure cue nothing joins."""
+    from pipelines.depth.subject import _attach_standing
+
+    sky, subject, fine = _tower_on_a_pad()
+    assert (_attach_standing(subject, sky) == subject).all()
+    out = _attach_standing(subject, sky, fine=lambda: fine)
+    tower = np.zeros_like(subject)
+    tower[15:62, 85:95] = True  # the lattice and the band under it, down to the pad
+    assert np.array_equal(out, subject | tower)
+
+
+def test_a_tower_on_the_pad_too_large_to_be_part_of_the_subject_stays_apart():
+    from pipelines.depth import subject as S
+
+    sky, subject, fine = _tower_on_a_pad()
+    fine[5:60, 70:115] = 6.0  # a wide block, larger than ATTACH_SHARE of the subject
+    assert (S._attach_standing(subject, sky, fine=lambda: fine) == subject).all()
+
+
+def test_rocket_right_tower_is_at_one_depth_along_its_height():
+    """The lattice tower right of the rocket (x 445-475) was cut in two at the horizon: its foot in the
+    launch pad's cut-out (0.9), its lattice at the sky's depth (0.0). Now it is one depth from the top of
+    its pole to its foot; the tower left of the rocket is as it was."""
+    from skimage import data
+
+    rel = estimate_relative(data.rocket())
+    bands = [(130, 180), (200, 240), (260, 300), (340, 380), (390, 425)]
+    near = [float(np.percentile(rel[a:b, 445:475], 90)) for a, b in bands]
+    assert min(near) > 0.8 and max(near) - min(near) < 0.1, near
