@@ -33,9 +33,6 @@ ATTACH_HUG = 3
 FINE_DE = 4.0
 #: Long side of the image fine structure is measured on (the bars are a pixel or two wide there).
 FINE_SIDE = 720
-#: Rows (share of the height) between a part's foot and the subject below it within which the part
-#: stands on the subject (the band at the horizon that neither the sky nor GrabCut's subject takes).
-FOOT_REACH = 0.05
 #: Width of a close-up's soft rim, as a share of the long side.
 CLOSEUP_RIM = 0.08
 
@@ -167,12 +164,8 @@ def _attach_standing(subject: np.ndarray, sky: np.ndarray,
     part is a connected piece of what is neither sky nor subject above the horizon, no larger than
     ATTACH_SHARE of the subject (larger, it is something else standing there: a second tower).
 
-    ``fine`` (called only when needed) gives :func:`fine_structure` at the working size: the sky pixels
-    that hold fine structure (a lattice tower's bars, averaged into the sky at the working size) count
-    as standing too. A part whose foot stands at the horizon within FOOT_REACH above the subject (a tower
-    on the launch pad, its foot in GrabCut's subject, its lattice in the sky) joins with its foot: the
-    columns it spans, carried down along its sides to the bottom of the frame. Left out, the tower broke at
-    the horizon, its foot moving with the subject and its top with the sky."""
+    ``fine`` (called only when needed) gives :func:`fine_structure` at the working size; with it, a part
+    standing on the horizon with the subject below its foot joins too (:func:`_attach_on_foot`)."""
     import cv2
 
     if not sky.any():
@@ -205,33 +198,34 @@ def _attach_standing(subject: np.ndarray, sky: np.ndarray,
 
 def _attach_on_foot(subject: np.ndarray, sky: np.ndarray, fine: np.ndarray, horizon: int,
                     limit: float) -> np.ndarray:
-    """``subject`` joined by the parts standing on it across the band at the horizon (the subject lies
-    within FOOT_REACH below their foot), with their foot (:func:`_foot`). A part is a connected piece of
-    what is neither sky nor subject above the horizon, the sky pixels holding fine structure included
-    (``fine`` >= FINE_DE: a lattice's bars), no larger than ``limit`` pixels and not touching the subject
-    (that is the subject's own outline, and the rule above already decided it)."""
+    """``subject`` joined by the parts standing on the horizon with the subject below their foot (a lattice
+    tower on a launch pad: its lattice in the sky, its foot in GrabCut's subject or in the ground band
+    between), each with its foot (:func:`_foot`, down to the bottom of the frame). Left out, such a tower
+    broke at the horizon: its foot moved with the subject or the ground, its lattice with the sky.
+
+    A part is a connected piece of what is neither sky nor subject above the horizon, the sky pixels that
+    hold fine structure included (``fine`` >= FINE_DE: the lattice's bars, which the working size averages
+    into the sky), no larger than ``limit`` pixels and not touching the subject (that is the subject's own
+    outline, which :func:`_attach_standing` has decided)."""
     import cv2
 
-    h, w = subject.shape
     if horizon < 1:
         return subject
     structure = ~sky | (fine >= FINE_DE)
     standing = structure & ~subject
     standing[horizon:] = False
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
-    # A kernel anchored at its top row looks down from each pixel.
-    reach = max(2, round(FOOT_REACH * h))
-    below = cv2.dilate(subject.astype(np.uint8), np.ones((reach + 1, 3), np.uint8), anchor=(1, 0)) > 0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(standing.astype(np.uint8), connectivity=8)
     foot_row = horizon - 1
-    # What touches the subject is its own outline's fine structure (or was decided by _attach_standing).
     touch = cv2.dilate(subject.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     outline = set(np.unique(labels[touch & standing]).tolist())
     out = subject.copy()
-    for i in np.unique(labels[foot_row][below[foot_row] & standing[foot_row]]):
+    for i in np.unique(labels[foot_row][standing[foot_row]]):
         if i == 0 or i in outline or stats[i, cv2.CC_STAT_AREA] > limit:
             continue
         part = labels == i
-        out |= part | (_foot(part, foot_row) & structure)
+        foot = _foot(part, foot_row)
+        if (foot & subject).any():
+            out |= part | (foot & structure)
     return out
 
 
