@@ -50,7 +50,7 @@ WORK_SIDE = 320
 #: Long side of the image the focus cue is measured on: blur shrinks with the image, so measure it larger.
 FOCUS_SIDE = 720
 #: Version of this algorithm; part of the depth cache key.
-VERSION = "classical-9"
+VERSION = "classical-10"
 
 
 def estimate_relative(pixels: np.ndarray, progress: Optional[Callable[[float, str], None]] = None) -> np.ndarray:
