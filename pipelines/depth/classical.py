@@ -18,8 +18,9 @@ usually obeys, in the order they are applied:
    keep its depth instead of floating off at the sky's; so do the parts right against a narrow
    subject (a gantry along a rocket's flank), and a thin structure standing on the horizon with the
    subject below its foot (a lattice tower on the launch pad, whose bars the working size averages into
-   the sky: they are found as fine structure at a larger size), joined whole from its top to its foot. Around a cut-out subject the sky is first grown up to the
-   outlines standing in it (its smoothness test leaves a band a few pixels wide around them).
+   the sky: they are found as fine structure at a larger size), joined whole from its top to its foot.
+   Around a cut-out subject the sky is first grown up to the outlines standing in it (its smoothness test
+   leaves a band a few pixels wide around them).
 5. **Edges**: the map, computed at a reduced size, is brought to the photo's size with a colour-guided
    filter (He et al. 2013, fast variant), so depth edges snap to the photo's colour edges. With a cut-out
    subject the filter decides which region (sky, rest, subject) each pixel belongs to, and the pixel takes
