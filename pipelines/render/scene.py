@@ -35,8 +35,11 @@ FIELD_SIDE = 480
 #: How far (a factor of disparity) past its layer's depth range a pixel's depth still shapes the layer's
 #: surface (see build_scene).
 FIELD_SLACK = 1.25
-#: Gap, as a share of the long side, between a nearer layer and the background the fill copies from.
-SOURCE_GAP = 0.01
+#: Gap, as a share of the long side, between a nearer layer and the background the fill copies from (2 px
+#: at 640). The outline's colour stays off the layer behind (cut.grow_edges, matte), so a wider gap only
+#: made the first pixels a move reveals beside an edge copy texture from further away (0.01 cost revealed
+#: PSNR: built scenes with lumpy depth 14.2 / 14.7 dB, 15.3 / 15.9 with 0.003).
+SOURCE_GAP = 0.003
 #: Width, as a share of the photo's long side, of the band behind each edge that gets a textured fill.
 #: Scenes are built before the camera path is known (the studio builds one per photo and size and reuses
 #: it for every take), so the band covers the largest shift between a near (5th percentile) and a far
