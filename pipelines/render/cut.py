@@ -300,9 +300,8 @@ def soft_edges(labels: np.ndarray, log_disp: np.ndarray, sharp: np.ndarray) -> O
     nearer layer's outline at a depth behind its body (it lags, stretched, as the camera moves) and the
     farther layer's pixels by the cut at a depth in front of it. Within the reach, depth is neither side's."""
     h, w = labels.shape
-    reach = max(1, round(RAMP_REACH * max(h, w)))
     k3 = np.ones((3, 3), np.uint8)
-    box = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    box = _ramp_box(h, w)
     edge = (cv2.dilate(labels, k3) != cv2.erode(labels, k3)) & ~(cv2.dilate(sharp.astype(np.uint8), k3) > 0)
     edge &= cv2.dilate(log_disp, box) - cv2.erode(log_disp, box) > math.log(RAMP_RATIO)
     if not edge.any():
@@ -319,12 +318,16 @@ def settle_ramps(labels: np.ndarray, log_disp: np.ndarray, ramps: np.ndarray) ->
     """``labels`` with the pixels of a ramp (``ramps``, from :func:`soft_edges`) that a layer in between
     holds (a ring squeezed between a farther and a nearer layer, which would slide at its own speed)
     given to the nearer or the farther side, whichever their depth is closer to (the ramp's midpoint)."""
-    h, w = labels.shape
-    reach = max(1, round(RAMP_REACH * max(h, w)))
-    box = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    box = _ramp_box(*labels.shape)
     top, bottom = cv2.dilate(labels, box), cv2.erode(labels, box)
     between = ramps & (bottom < labels) & (labels < top)
     if not between.any():
         return labels
     mid = 0.5 * (cv2.dilate(log_disp, box) + cv2.erode(log_disp, box))
     return np.where(between, np.where(log_disp > mid, top, bottom), labels).astype(np.uint8)
+
+
+def _ramp_box(h: int, w: int) -> np.ndarray:
+    """The square that reaches RAMP_REACH of the long side of an (h, w) image around a pixel."""
+    reach = max(1, round(RAMP_REACH * max(h, w)))
+    return np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
